@@ -1,0 +1,3 @@
+from sre_latency.cli import main
+
+raise SystemExit(main())

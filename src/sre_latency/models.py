@@ -1,0 +1,211 @@
+"""The data contract: what a run file holds (DESIGN §4).
+
+Other parts and outside users read these files, so a change here is made on purpose, with a
+``SCHEMA_VERSION`` bump and a test. Every timing carries its unit in its name; every summary
+carries its ``n``. Models are plain pydantic: no MCP, no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sre_latency.errors import ErrorClass
+
+SCHEMA_VERSION = 1
+
+ProviderName = Literal["anthropic", "bedrock", "openai"]
+RunKind = Literal["benchmark", "latency_check", "session", "latency_budget"]
+
+# Per-sample timing fields that are summarised into a Dist in Summary (all milliseconds).
+TIMING_FIELDS: tuple[str, ...] = (
+    "ttfb_ms",
+    "ttft_ms",
+    "generation_ms",
+    "total_ms",
+    "request_sent_ms",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "server_latency_ms",
+    "server_ttft_ms",
+    "network_overhead_ms",
+)
+# Every per-sample metric the summary carries: the timings, throughput and per-request ITL mean.
+SUMMARY_METRICS: tuple[str, ...] = (*TIMING_FIELDS, "output_tps", "itl_ms")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SampleError(_Model):
+    """Why one request failed. ``message`` never contains a key or a signature."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    class_: ErrorClass = Field(alias="class")
+    status: int | None = None
+    message: str = ""
+
+
+class ITL(_Model):
+    """Inter-token latency of one request: gaps between consecutive content deltas (ms)."""
+
+    n: int = 0
+    mean: float | None = None
+    p50: float | None = None
+    p99: float | None = None
+
+
+class Sample(_Model):
+    """One measured request. Times are milliseconds from the request start unless named otherwise."""
+
+    seq: int
+    round: int
+    started_at: datetime
+    ttfb_ms: float | None = None
+    ttft_ms: float | None = None
+    generation_ms: float | None = None
+    total_ms: float | None = None
+    request_sent_ms: float | None = None
+    itl_ms: ITL = Field(default_factory=ITL)
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    server_latency_ms: float | None = None
+    server_ttft_ms: float | None = None
+    network_overhead_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    output_tps: float | None = None
+    http_status: int | None = None
+    request_id: str | None = None
+    cold: bool = False
+    error: SampleError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Dist(_Model):
+    """Distribution of one metric over the successful samples that have it."""
+
+    n: int
+    mean: float
+    sd: float
+    min: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    max: float
+
+
+class Summary(_Model):
+    """Counts and distributions for one target. Error samples count in ``error_rate`` only."""
+
+    n: int = 0
+    ok: int = 0
+    errors: int = 0
+    error_rate: float = 0.0
+    errors_by_class: dict[str, int] = Field(default_factory=dict)
+    ttfb_ms: Dist | None = None
+    ttft_ms: Dist | None = None
+    generation_ms: Dist | None = None
+    total_ms: Dist | None = None
+    request_sent_ms: Dist | None = None
+    dns_ms: Dist | None = None
+    connect_ms: Dist | None = None
+    tls_ms: Dist | None = None
+    server_latency_ms: Dist | None = None
+    server_ttft_ms: Dist | None = None
+    network_overhead_ms: Dist | None = None
+    output_tps: Dist | None = None
+    itl_ms: Dist | None = None  # over per-request mean ITL
+
+
+class ProviderResult(_Model):
+    """One target (provider × model × variant) of a run."""
+
+    provider: ProviderName
+    model: str
+    endpoint: str  # base URL without credentials or query secrets
+    options: dict[str, str] = Field(default_factory=dict)  # e.g. {"guardrail": "id:1"}
+    summary: Summary = Field(default_factory=Summary)
+    samples: list[Sample] = Field(default_factory=list)
+
+
+class Comparison(_Model):
+    """Paired difference b − a on one metric over samples of the same round, with a 95 % CI."""
+
+    a: str
+    b: str
+    metric: str
+    paired_n: int
+    delta_p50_ms: float | None
+    ci95_low: float | None
+    ci95_high: float | None
+    statement: str = ""  # "bedrock adds 98 ms [74, 121] to TTFT p50 (n=40 pairs)"
+
+
+class Environment(_Model):
+    model_config = ConfigDict(extra="allow")
+
+    host: str
+    os: str
+    python: str
+    package_version: str
+    client_region: str | None = None
+
+
+class ClientHealth(_Model):
+    """How busy the measuring client itself was; a saturated client makes a run invalid."""
+
+    loop_lag_p50_ms: float | None = None
+    loop_lag_p99_ms: float | None = None
+    loop_lag_max_ms: float | None = None
+    schedule_lag_p99_ms: float | None = None
+    cpu_ms_per_request: float | None = None
+
+
+class RunConfig(BaseModel):
+    """Every knob of a run. Extra knobs (added by later features) are kept, never dropped."""
+
+    model_config = ConfigDict(extra="allow")
+
+    providers: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    n: int = 0
+    prompt_size: str = "small"
+    max_tokens: int = 64
+    concurrency: int = 1
+    warmup: int = 2
+    timeout_s: float = 60.0
+    cold: bool = False
+    emulate: bool = False
+    seed: int | None = None
+
+
+class Run(_Model):
+    """One run file. ``complete`` is false for a run loaded from its journal after a crash."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    kind: RunKind
+    created_at: datetime
+    finished_at: datetime | None = None
+    complete: bool = False
+    valid: bool = True
+    validity_notes: list[str] = Field(default_factory=list)
+    config: RunConfig = Field(default_factory=RunConfig)
+    environment: Environment
+    client_health: ClientHealth | None = None
+    providers: dict[str, ProviderResult] = Field(default_factory=dict)
+    comparisons: list[Comparison] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)  # kind-specific data (e.g. latency budget)

@@ -1,0 +1,178 @@
+"""The adapter interface: one small class per wire protocol, pure state machines, no sockets.
+
+The engine (``probe/engine.py``) owns the HTTP client, every clock reading and every deadline.
+An adapter only turns a prompt into request bytes and response bytes into facts::
+
+    adapter = adapter_class(target.provider)(target, settings)  # credentials resolved here
+    req = adapter.prepare(prompt, max_tokens)  # PreparedRequest, built per request (SigV4 signs each)
+    # engine sends req; on a non-2xx status:
+    error = adapter.error_from_response(status, headers, body)  # a SampleError (DESIGN §5)
+    # on 2xx: the engine reads raw chunks, timestamps each one with perf_counter_ns() BEFORE
+    # parsing, and hands it over:
+    parser = adapter.parser()
+    state = StreamState()
+    parser.feed(chunk, t_ns, state)  # for each chunk; records content deltas, usage, errors
+    parser.close(state)  # body ended: sets a ``protocol`` error if no terminal event was seen
+    adapter.request_id(headers)
+
+Rules for adapters:
+
+- ``__init__`` resolves credentials from ``settings.env`` (never ``os.environ`` directly, so tests
+  and ``--emulate`` can supply their own) and raises ``CredentialsError`` with one sentence naming
+  the variable and suggesting ``--emulate`` when they are missing.
+- A *content delta* (DESIGN §3: Anthropic ``content_block_delta`` text/thinking, Bedrock
+  ``contentBlockDelta``, OpenAI first non-empty ``delta.content``) is recorded with
+  ``state.content(t_ns)`` using the chunk's arrival time, never a later clock reading.
+- ``feed`` never raises on bad input: malformed bytes set ``state.error`` (class ``protocol``);
+  an error event inside a 200 stream sets class ``stream_error`` (or a more specific class such
+  as ``overloaded`` when the event says so). Once ``state.error`` is set the engine stops reading.
+- ``state.done`` is set when the terminal event arrives (``message_stop``, ``[DONE]``,
+  Bedrock ``messageStop``+``metadata`` / invocation metrics). The engine keeps reading to the end of
+  the body so ``total_ms`` is the end of the stream.
+- Messages never carry a key, token or signature.
+- ``headers`` arguments are case-insensitive mappings (httpx2 ``Headers``).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from sre_latency.errors import ErrorClass
+from sre_latency.models import ProviderName, SampleError
+from sre_latency.probe.prompts import Prompt
+
+__all__ = [
+    "Adapter",
+    "PreparedRequest",
+    "ProbeSettings",
+    "Prompt",
+    "StreamParser",
+    "StreamState",
+    "Target",
+    "sample_error",
+]
+
+
+@dataclass
+class Target:
+    """One measured thing: a provider × model × variant, with the base URL it is reached at.
+
+    ``options`` carries variant knobs the adapter reads, e.g. ``{"guardrail": "gr-1:1"}`` or
+    ``{"latency": "optimized"}`` for Bedrock variants; it is stored in the run file, so no secrets.
+    """
+
+    label: str
+    provider: ProviderName
+    model: str
+    base_url: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ProbeSettings:
+    """Run-wide knobs an adapter may need. ``env`` is where credentials and endpoints are read."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    timeout_s: float = 60.0
+    emulate: bool = False
+    bedrock_api: str = "invoke"  # "invoke" (invoke-with-response-stream) | "converse"
+    bedrock_geo: str = "us"
+    bedrock_guardrail: str | None = None  # "ID:VERSION"
+    bedrock_latency: str | None = None  # None | "optimized"
+
+
+@dataclass
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What the parser learned from the body so far; the engine turns it into a Sample."""
+
+    first_content_ns: int | None = None
+    last_content_ns: int | None = None
+    content_deltas: int = 0
+    gaps_ns: list[int] = field(default_factory=list)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    server_latency_ms: float | None = None
+    server_ttft_ms: float | None = None
+    done: bool = False
+    error: SampleError | None = None
+
+    def content(self, t_ns: int) -> None:
+        """Record one content delta that arrived at ``t_ns``."""
+        last = self.last_content_ns
+        if last is None:
+            self.first_content_ns = t_ns
+        else:
+            self.gaps_ns.append(t_ns - last)
+        self.last_content_ns = t_ns
+        self.content_deltas += 1
+
+    def fail(self, class_: ErrorClass, message: str, status: int | None = None) -> None:
+        """Set the first error only: later errors are consequences of it."""
+        if self.error is None:
+            self.error = sample_error(class_, message, status)
+
+
+def sample_error(class_: ErrorClass, message: str, status: int | None = None) -> SampleError:
+    """A SampleError with a message cut to one short line."""
+    message = " ".join(str(message).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return SampleError.model_validate({"class": class_, "status": status, "message": message})
+
+
+class StreamParser(ABC):
+    """Incremental parser of one response body. Never raises on malformed input."""
+
+    @abstractmethod
+    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
+        """Consume ``data`` that arrived at ``t_ns`` (taken before parsing)."""
+
+    @abstractmethod
+    def close(self, state: StreamState) -> None:
+        """The body ended; set a ``protocol`` error if the terminal event never came."""
+
+
+class Adapter(ABC):
+    """One wire protocol. Subclasses set ``provider`` and implement the four methods."""
+
+    provider: ClassVar[str]
+
+    def __init__(self, target: Target, settings: ProbeSettings):
+        self.target = target
+        self.settings = settings
+
+    @abstractmethod
+    def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
+        """Build the request for one sample (called per request: signatures expire)."""
+
+    @abstractmethod
+    def parser(self) -> StreamParser:
+        """A fresh parser for one response body."""
+
+    @abstractmethod
+    def error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> SampleError:
+        """Classify a non-2xx response (DESIGN §5) from its status, headers and body."""
+
+    def request_id(self, headers: Mapping[str, str]) -> str | None:
+        """The provider's request id header, for joining with server-side logs."""
+        for name in ("request-id", "x-request-id", "x-amzn-requestid"):
+            value = headers.get(name)
+            if value:
+                return value
+        return None

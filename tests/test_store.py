@@ -131,3 +131,17 @@ def test_the_default_home_follows_sre_latency_home(monkeypatch, tmp_path):
     monkeypatch.delenv("SRE_LATENCY_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_home() == tmp_path / "xdg" / "sre-latency"
+
+
+def test_of_two_runs_started_in_the_same_second_the_one_written_last_is_latest(tmp_path):
+    import os
+
+    store = RunStore(tmp_path)
+    later_suffix, written_last = (
+        _run("20261123T000000Z-benchmark-ffff"),
+        _run("20261123T000000Z-benchmark-0000"),
+    )
+    a, b = store.save(later_suffix), store.save(written_last)
+    os.utime(a, ns=(1_000_000_000, 1_000_000_000))
+    os.utime(b, ns=(2_000_000_000, 2_000_000_000))
+    assert store.latest() == b

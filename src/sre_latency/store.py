@@ -204,7 +204,15 @@ class RunStore:
                 found[p.stem] = p
             elif p.suffix == JOURNAL_SUFFIX:
                 found.setdefault(p.stem, p)
-        return [found[k] for k in sorted(found, reverse=True)]
+        def newest_first(stem: str) -> tuple[str, int]:
+            # the id's UTC second first; within one second the file written last wins
+            try:
+                mtime_ns = found[stem].stat().st_mtime_ns
+            except OSError:
+                mtime_ns = 0
+            return stem.split("-", 1)[0], mtime_ns
+
+        return [found[k] for k in sorted(found, key=newest_first, reverse=True)]
 
     def latest(self) -> Path:
         paths = self.list_paths()

@@ -35,15 +35,44 @@ MODELS: dict[str, ModelIds] = {
     "opus-4.5": ModelIds("claude-opus-4-5-20251101", "anthropic.claude-opus-4-5-20251101-v1:0"),
     "opus-4.6": ModelIds("claude-opus-4-6", "anthropic.claude-opus-4-6-v1"),
     "sonnet-4.6": ModelIds("claude-sonnet-4-6", "anthropic.claude-sonnet-4-6"),
+    "opus-4.7": ModelIds("claude-opus-4-7", "anthropic.claude-opus-4-7"),
+    "opus-4.8": ModelIds("claude-opus-4-8", "anthropic.claude-opus-4-8"),
+    "sonnet-5": ModelIds("claude-sonnet-5", "anthropic.claude-sonnet-5"),
 }
 DEFAULT_MODEL = "haiku-4.5"
 
 
+def _lookup(name: str) -> ModelIds | None:
+    """A short name, or a known Anthropic id, or a known Bedrock id (with or without geo)."""
+    key = name.strip().lower()
+    if key in MODELS:
+        return MODELS[key]
+    for geo_prefix in _GEO_PREFIXES:
+        if key.startswith(geo_prefix):
+            key = key[len(geo_prefix) :]
+            break
+    for ids in MODELS.values():
+        if key in (ids.anthropic, ids.bedrock):
+            return ids
+    return None
+
+
 def resolve_model(name: str, provider: str, geo: str = "us") -> str:
-    """The id to send to ``provider`` for a short name, or ``name`` itself when it is a full id."""
+    """The id to send to ``provider`` for ``name``.
+
+    A short name maps through the table. A known full id of the *other* provider maps too
+    (``claude-haiku-4-5-20251001`` → ``us.anthropic.claude-haiku-4-5-20251001-v1:0`` on Bedrock),
+    so ``--model`` with one id measures the same model on both. Anything else passes through
+    unchanged on Bedrock, as does any Bedrock id typed in full (with or without a geography
+    prefix: a bare foundation-model id asks for on-demand invocation) or an ARN.
+    """
     if geo not in BEDROCK_GEOS:
         raise ConfigError(f"--bedrock-geo must be one of {', '.join(BEDROCK_GEOS)}, not {geo!r}.")
-    ids = MODELS.get(name.strip().lower())
+    if provider == "bedrock" and (
+        is_inference_profile(name) or name.startswith(("arn:", "anthropic."))
+    ):
+        return name
+    ids = _lookup(name)
     if ids is None:
         return name
     if provider == "bedrock":

@@ -24,8 +24,8 @@ Rules for adapters:
   ``contentBlockDelta``, OpenAI first non-empty ``delta.content``) is recorded with
   ``state.content(t_ns)`` using the chunk's arrival time, never a later clock reading.
 - ``feed`` never raises on bad input: malformed bytes set ``state.error`` (class ``protocol``);
-  an error event inside a 200 stream sets class ``stream_error`` (or a more specific class such
-  as ``overloaded`` when the event says so). Once ``state.error`` is set the engine stops reading.
+  an error event inside a 200 stream sets class ``stream_error`` with the provider's error type in
+  the message (DESIGN §5). Once ``state.error`` is set the engine stops reading.
 - ``state.done`` is set when the terminal event arrives (``message_stop``, ``[DONE]``,
   Bedrock ``messageStop``+``metadata`` / invocation metrics). The engine keeps reading to the end of
   the body so ``total_ms`` is the end of the stream.

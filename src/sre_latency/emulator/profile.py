@@ -1,0 +1,279 @@
+"""The emulator's latency profile and fault plan: every knob of ``sre-latency emulate``.
+
+Faults are named by the error class a client should see (DESIGN §5) or by a more specific name.
+Each name maps to one *behaviour*, the thing the emulator actually does on the wire::
+
+    name                     behaviour      what is sent
+    auth                     auth           401 authentication error
+    permission               permission     403 permission error
+    rate_limit               rate_limit     429 with retry-after
+    overloaded               overloaded     529 (Anthropic), 503 (OpenAI, Bedrock)
+    server                   server         500
+    client                   client         400 invalid request
+    timeout, stall           stall          headers, then silence for stall_ms before the first token
+    connection, cut          cut            the connection closes mid-stream
+    stream_error             stream_error   HTTP 200, then an error event mid-stream
+    protocol, truncate       truncate       the stream ends cleanly without its terminal event
+    malformed                malformed      a malformed SSE line / corrupt frame mid-stream
+
+A fault spec is ``NAME:RATE`` or ``PROTOCOL:NAME:RATE`` (protocol anthropic|openai|bedrock), e.g.
+``rate_limit:0.1`` or ``bedrock:rate_limit:0.2``. Each request draws at most one fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sre_latency.errors import ConfigError
+
+FAULT_BEHAVIOURS: dict[str, str] = {
+    "auth": "auth",
+    "permission": "permission",
+    "rate_limit": "rate_limit",
+    "overloaded": "overloaded",
+    "server": "server",
+    "client": "client",
+    "timeout": "stall",
+    "stall": "stall",
+    "connection": "cut",
+    "cut": "cut",
+    "stream_error": "stream_error",
+    "protocol": "truncate",
+    "truncate": "truncate",
+    "malformed": "malformed",
+}
+PROTOCOLS = ("anthropic", "openai", "bedrock")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class FaultSpec(BaseModel):
+    """Inject ``name`` into a fraction ``rate`` of requests (of one protocol, or of all)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    rate: float = Field(ge=0.0, le=1.0)
+    protocol: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str) -> str:
+        if name not in FAULT_BEHAVIOURS:
+            raise ValueError(f"unknown fault {name!r}; choose from {', '.join(FAULT_BEHAVIOURS)}")
+        return name
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, protocol: str | None) -> str | None:
+        if protocol is not None and protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+        return protocol
+
+    @property
+    def behaviour(self) -> str:
+        return FAULT_BEHAVIOURS[self.name]
+
+    @classmethod
+    def parse(cls, spec: str) -> FaultSpec:
+        """Parse ``NAME:RATE`` or ``PROTOCOL:NAME:RATE``; raise ConfigError with one sentence."""
+        parts = spec.strip().split(":")
+        if len(parts) not in (2, 3):
+            raise ConfigError(
+                f"bad --fault {spec!r}: expected NAME:RATE or PROTOCOL:NAME:RATE, e.g. rate_limit:0.1."
+            )
+        protocol = parts[0].strip().lower() if len(parts) == 3 else None
+        name, raw_rate = parts[-2].strip().lower(), parts[-1].strip()
+        try:
+            rate = float(raw_rate)
+        except ValueError:
+            raise ConfigError(
+                f"bad --fault {spec!r}: the rate {raw_rate!r} is not a number between 0 and 1."
+            ) from None
+        try:
+            return cls(name=name, rate=rate, protocol=protocol)
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"bad --fault {spec!r}: {reason}.") from None
+
+
+class EmulatorProfile(BaseModel):
+    """Timing, faults and identity of one emulator instance. Times in ms, rates in [0, 1].
+
+    Timeline of a streamed request, measured from the moment the request was fully read:
+    ``<protocol>_overhead_ms`` → response headers and the opening events → ``ttft_ms`` → first
+    content delta → ``itl_ms`` between deltas → terminal events. ``jitter_ms`` adds a seeded
+    uniform ±jitter to the TTFT and to each gap (never below zero).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttft_ms: float = Field(200.0, ge=0, le=3_600_000)
+    itl_ms: float = Field(10.0, ge=0, le=600_000)
+    output_tokens: int = Field(64, ge=1, le=1_000_000)
+    # thinking deltas before the text, on Anthropic requests that enable extended thinking
+    thinking_tokens: int = Field(32, ge=0, le=1_000_000)
+    jitter_ms: float = Field(0.0, ge=0, le=600_000)
+    seed: int = 0
+    anthropic_overhead_ms: float = Field(0.0, ge=0, le=600_000)
+    openai_overhead_ms: float = Field(0.0, ge=0, le=600_000)
+    bedrock_overhead_ms: float = Field(0.0, ge=0, le=600_000)
+    # Bedrock variants (used by emulator/bedrock.py): extra time when a guardrail is applied, and
+    # the overhead of latency-optimized requests (None: half of bedrock_overhead_ms).
+    guardrail_overhead_ms: float = Field(120.0, ge=0, le=600_000)
+    bedrock_optimized_overhead_ms: float | None = Field(None, ge=0, le=600_000)
+    # The dummy AWS credentials the emulator verifies SigV4 signatures against (test defaults).
+    aws_access_key_id: str = "AKIAEMULATOREXAMPLE00"
+    aws_secret_access_key: str = "emulator/secret/access/key/EXAMPLEKEY00"
+    # The Bedrock API key (Authorization: Bearer) it accepts; None: the documented test default.
+    aws_bearer_token: str | None = None
+    faults: list[FaultSpec] = Field(default_factory=list)
+    stall_ms: float = Field(30_000.0, ge=0, le=3_600_000)
+    retry_after_s: int = Field(1, ge=0, le=86_400)
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65_535)
+    script: Path | None = None
+    max_records: int = Field(100_000, ge=1, le=10_000_000)
+
+    @field_validator("host")
+    @classmethod
+    def _local_only(cls, host: str) -> str:
+        if host not in LOCAL_HOSTS:
+            raise ValueError(f"the emulator only listens on {', '.join(LOCAL_HOSTS)}, not {host!r}")
+        return host
+
+    @model_validator(mode="after")
+    def _rates_fit(self) -> EmulatorProfile:
+        for protocol in PROTOCOLS:
+            total = sum(f.rate for f in self.faults if f.protocol in (None, protocol))
+            if total > 1.0 + 1e-9:
+                raise ValueError(
+                    f"fault rates for {protocol} add up to {total:g}, more than 1 "
+                    "(each request draws at most one fault)"
+                )
+        return self
+
+    def overhead_ms(self, protocol: str) -> float:
+        return float(getattr(self, f"{protocol}_overhead_ms", 0.0))
+
+    @classmethod
+    def build(cls, **values: Any) -> EmulatorProfile:
+        """Validate knobs from the CLI or the API; raise ConfigError with one sentence."""
+        faults = values.get("faults") or []
+        values["faults"] = [FaultSpec.parse(f) if isinstance(f, str) else f for f in faults]
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            reason = error["msg"].removeprefix("Value error, ")
+            flag = f"--{where.replace('_', '-')}: " if where else ""
+            raise ConfigError(f"bad emulator setting {flag}{reason}.") from None
+
+
+# Content: what the emulated model says, and how request tokens are counted.
+
+_TEXT = (
+    "Latency is the time a user waits. Measure it where the bytes arrive, keep every sample, "
+    "compare providers in interleaved rounds, and report percentiles with their sample count. "
+    "A fast first token hides a slow stream; a steady stream hides a slow start. "
+)
+WORD_PIECES: tuple[str, ...] = tuple(re.findall(r"\s*\S+", _TEXT))
+
+
+def synthetic_pieces(n: int) -> list[str]:
+    """``n`` text pieces, one per output token (a word with its leading space), deterministic."""
+    return [WORD_PIECES[i % len(WORD_PIECES)] for i in range(n)]
+
+
+def split_text(text: str) -> list[str]:
+    """Split scripted text into word-ish pieces that concatenate back to ``text`` exactly."""
+    pieces = re.findall(r"\s*\S+", text)
+    tail = text[len("".join(pieces)) :]
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def estimate_input_tokens(*parts: Any) -> int:
+    """A deterministic input-token estimate: characters of every string in the request / 4."""
+    chars = 0
+    stack = list(parts)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            chars += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return max(1, (chars + 3) // 4)
+
+
+MIN_CACHEABLE_TOKENS = 1024
+
+
+def cache_segments(body: dict[str, Any]) -> list[Any]:
+    """The request in prompt-cache order: tools, then system, then message content blocks."""
+    segments: list[Any] = list(body.get("tools") or [])
+    system = body.get("system")
+    segments.extend(system if isinstance(system, list) else [system] if system else [])
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else message
+        segments.extend(content if isinstance(content, list) else [content])
+    return segments
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class PromptCache:
+    """Emulated prompt caching: the prefix up to the last block marked ``cache_control``.
+
+    On first sight the prefix is written (``cache_creation_input_tokens``), afterwards it is read
+    (``cache_read_input_tokens``), when it is at least 1024 tokens; ``input_tokens`` is the rest.
+    Tokens are estimated as characters / 4. The most recent 10,000 prefixes are remembered.
+    """
+
+    def __init__(self, max_entries: int = 10_000):
+        self._entries: OrderedDict[bytes, None] = OrderedDict()
+        self._max_entries = max_entries
+
+    def usage(self, body: dict[str, Any]) -> dict[str, int]:
+        total = estimate_input_tokens(body.get("system"), body.get("messages"), body.get("tools"))
+        usage = {
+            "input_tokens": total,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+        segments = cache_segments(body)
+        marked = [
+            i
+            for i, seg in enumerate(segments)
+            if isinstance(seg, dict) and seg.get("cache_control")
+        ]
+        if not marked:
+            return usage
+        prefix = segments[: marked[-1] + 1]
+        prefix_tokens = min(total, estimate_input_tokens(prefix))
+        if prefix_tokens < MIN_CACHEABLE_TOKENS:
+            return usage
+        encoded = json.dumps([body.get("model"), prefix], sort_keys=True, default=str)
+        key = hashlib.sha256(encoded.encode()).digest()
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            usage["cache_read_input_tokens"] = prefix_tokens
+        else:
+            self._entries[key] = None
+            if len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+            usage["cache_creation_input_tokens"] = prefix_tokens
+        usage["input_tokens"] = max(1, total - prefix_tokens)
+        return usage

@@ -1,0 +1,69 @@
+"""An MCPServer that builds its tools when they are first listed or called, not at start-up.
+
+Start-up discipline: Claude Code waits for ``initialize`` at the start of every session, and that
+answer needs no tool at all. Building a tool costs a pydantic model and a JSON schema of its
+arguments (about 3 ms each here), and its output schema needs the result model, which lives in a
+tool module that imports numpy and the probe (about as long again as importing the MCP SDK). So
+each tool is recorded at registration and built, with the SDK's own ``Tool.from_function`` and
+``FuncMetadata``, the first time any tool is listed, called or its input schema looked up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.types import ToolAnnotations
+
+
+@dataclass(frozen=True)
+class _PendingTool:
+    fn: Any
+    result: str  # "module:Model", the tool's result model
+    annotations: ToolAnnotations
+    title: str
+
+
+class LazyOutputServer(MCPServer):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._pending_tools: list[_PendingTool] = []
+
+    def add_lazy_tool(self, fn: Any, result: str, annotations: ToolAnnotations, title: str) -> None:
+        """Register ``fn`` as a tool whose result model is ``result`` (``"module:Model"``)."""
+        self._pending_tools.append(_PendingTool(fn, result, annotations, title))
+
+    def build_tools(self) -> None:
+        """Build every registered tool (once): arguments, description and output schema."""
+        while self._pending_tools:
+            pending = self._pending_tools.pop(0)
+            tool = self._tool_manager.add_tool(
+                pending.fn,
+                title=pending.title,
+                description=inspect.cleandoc(pending.fn.__doc__ or ""),
+                annotations=pending.annotations,
+                structured_output=False,
+            )
+            module, _, name = pending.result.partition(":")
+            model = getattr(importlib.import_module(module), name)
+            tool.fn_metadata = FuncMetadata(
+                arg_model=tool.fn_metadata.arg_model, output_model=model
+            )
+            tool.__dict__.pop("output_schema", None)  # a cached_property, if read before
+
+    async def list_tools(self):  # type: ignore[override]
+        self.build_tools()
+        return await super().list_tools()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None):  # type: ignore[override]
+        self.build_tools()
+        return await super().call_tool(name, arguments, context)
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        # The SDK looks a tool's input schema up before a call reaches call_tool.
+        self.build_tools()
+        return super()._tool_input_schema(name)

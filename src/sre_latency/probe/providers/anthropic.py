@@ -1,0 +1,205 @@
+"""Anthropic Messages API: ``POST /v1/messages`` with ``stream: true`` (PROTOCOLS.md).
+
+Content deltas are ``content_block_delta`` events carrying non-empty ``text_delta`` or
+``thinking_delta`` text; tokens come from ``message_start.message.usage`` and the cumulative
+``message_delta.usage``; ``message_stop`` is the terminal event. Also used for any
+Anthropic-compatible gateway through ``ANTHROPIC_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from sre_latency.errors import CredentialsError, ErrorClass, classify_http_status
+from sre_latency.models import SampleError
+from sre_latency.probe.providers.base import (
+    Adapter,
+    PreparedRequest,
+    Prompt,
+    StreamParser,
+    StreamState,
+    sample_error,
+)
+from sre_latency.probe.sse import SSEDecoder, SSEEvent
+
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+# Anthropic error types (HTTP body or mid-stream event) → DESIGN §5 class, refining the status.
+ERROR_TYPES: dict[str, ErrorClass] = {
+    "authentication_error": "auth",
+    "permission_error": "auth",
+    "rate_limit_error": "rate_limit",
+    "overloaded_error": "overloaded",
+    "api_error": "server",
+    "invalid_request_error": "client",
+    "not_found_error": "client",
+    "request_too_large": "client",
+}
+_CONTENT_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}
+
+
+_decode = json.JSONDecoder().decode
+
+
+def _json(data: bytes) -> dict | None:
+    try:
+        obj = _decode(data.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class AnthropicStreamParser(StreamParser):
+    """Messages API SSE → StreamState. Unknown events and ``ping`` are ignored."""
+
+    __slots__ = ("_last_ns", "_sse")
+
+    def __init__(self) -> None:
+        self._sse = SSEDecoder()
+        self._last_ns = 0
+
+    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
+        self._last_ns = t_ns
+        self._events(self._sse.feed(data), t_ns, state)
+
+    def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
+        for event, payload in events:
+            if state.error is not None:
+                return
+            if event == b"ping":
+                continue
+            if event == b"content_block_delta" and (fast := _compact_delta(payload)) is not None:
+                if fast:
+                    state.content(t_ns)
+                continue
+            obj = _json(payload)
+            if obj is None:
+                state.fail("protocol", f"malformed JSON in SSE event {_name(event)}")
+                return
+            kind = event if event is not None else str(obj.get("type")).encode()
+            if kind == b"content_block_delta":
+                delta = obj.get("delta")
+                if isinstance(delta, dict):
+                    key = _CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
+                    if key is not None and delta.get(key):
+                        state.content(t_ns)
+            elif kind == b"message_start":
+                message = obj.get("message")
+                if isinstance(message, dict):
+                    _usage(message.get("usage"), state)
+            elif kind == b"message_delta":
+                _usage(obj.get("usage"), state)
+            elif kind == b"message_stop":
+                state.done = True
+            elif kind == b"error":
+                err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
+                etype = err.get("type") or "error"
+                state.fail("stream_error", f"{etype}: {err.get('message', '')}".strip(": "))
+
+    def close(self, state: StreamState) -> None:
+        self._events(self._sse.close(), self._last_ns, state)
+        if state.error is None and not state.done:
+            state.fail("protocol", "stream ended without message_stop")
+
+
+_DELTA_HEAD = b'{"type":"content_block_delta","index":'
+_DELTA_TEXT = (
+    b',"delta":{"type":"text_delta","text":"',
+    b',"delta":{"type":"thinking_delta","thinking":"',
+)
+
+
+def _compact_delta(payload: bytes) -> bool | None:
+    """Whether a content delta in the API's own compact form carries text, without parsing it.
+
+    Exact for that form (a raw ``"`` cannot occur inside a JSON string, so the markers below
+    can only be structure); anything else — other key order, whitespace, other delta types —
+    returns None and is parsed as JSON.
+    """
+    if not (payload.startswith(_DELTA_HEAD) and payload.endswith(b'"}}')):
+        return None
+    for marker in _DELTA_TEXT:
+        i = payload.find(marker, 38)
+        if i > 38 and payload[38:i].isdigit():
+            start = i + len(marker)
+            if start > len(payload) - 3:
+                return None
+            return payload[start] != 34  # '"': an empty string is no content
+    return None
+
+
+def _name(event: bytes | None) -> str:
+    return event.decode("ascii", "replace") if event is not None else "(unnamed)"
+
+
+def _usage(usage: object, state: StreamState) -> None:
+    """Merge a usage object; ``message_delta`` carries cumulative output tokens."""
+    if not isinstance(usage, dict):
+        return
+    if (v := _int(usage.get("input_tokens"))) is not None:
+        state.input_tokens = v
+    if (v := _int(usage.get("output_tokens"))) is not None:
+        state.output_tokens = v
+    if (v := _int(usage.get("cache_read_input_tokens"))) is not None:
+        state.cache_read_tokens = v
+    if (v := _int(usage.get("cache_creation_input_tokens"))) is not None:
+        state.cache_write_tokens = v
+
+
+def error_from_body(status: int, body: bytes) -> SampleError:
+    """An Anthropic error body (``{"type":"error","error":{"type","message"}}``) → SampleError."""
+    obj = _json(body) or {}
+    err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
+    etype = err.get("type")
+    class_ = ERROR_TYPES.get(etype) if isinstance(etype, str) else None
+    message = err.get("message") or body[:200].decode("utf-8", "replace") or f"HTTP {status}"
+    label = f"{etype}: {message}" if etype else str(message)
+    return sample_error(class_ or classify_http_status(status), label, status)
+
+
+class AnthropicAdapter(Adapter):
+    """Streams ``/v1/messages``; the key is sent as ``x-api-key`` (what Claude Code sends)."""
+
+    provider = "anthropic"
+
+    def __init__(self, target, settings):
+        super().__init__(target, settings)
+        key = settings.env.get("ANTHROPIC_API_KEY")
+        if not key:
+            raise CredentialsError(
+                "ANTHROPIC_API_KEY is not set; export it, or add --emulate to measure the "
+                "built-in emulator instead."
+            )
+        self._headers = {
+            "x-api-key": key,
+            "anthropic-version": ANTHROPIC_VERSION,
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+        }
+        self._url = target.base_url.rstrip("/") + "/v1/messages"
+
+    def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
+        body: dict = {
+            "model": self.target.model,
+            "max_tokens": max_tokens,
+            "messages": [{"role": "user", "content": prompt.user}],
+            "stream": True,
+        }
+        if prompt.system:
+            body["system"] = prompt.system
+        content = json.dumps(body, separators=(",", ":")).encode()
+        return PreparedRequest("POST", self._url, dict(self._headers), content)
+
+    def parser(self) -> StreamParser:
+        return AnthropicStreamParser()
+
+    def error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> SampleError:
+        return error_from_body(status, body)

@@ -1,0 +1,178 @@
+"""OpenAI-compatible Chat Completions: ``POST {base}/chat/completions`` with ``stream: true``.
+
+This is how users measure gateways (vLLM, LiteLLM, OpenRouter, a self-hosted proxy), so the
+parser is lenient where gateways differ and strict where measurement depends on it: a content
+delta is the first non-empty ``delta.content`` (or ``reasoning_content``/``reasoning``, the
+gateways' thinking text) of a chunk; tokens come from the final ``usage`` chunk that
+``stream_options.include_usage`` asks for; ``data: [DONE]`` is the terminal event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from sre_latency.errors import CredentialsError, ErrorClass, classify_http_status
+from sre_latency.models import SampleError
+from sre_latency.probe.providers.base import (
+    Adapter,
+    PreparedRequest,
+    Prompt,
+    StreamParser,
+    StreamState,
+    sample_error,
+)
+from sre_latency.probe.sse import SSEDecoder, SSEEvent
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+# OpenAI / gateway error ``type`` or ``code`` values that say more than the status does.
+ERROR_TYPES: dict[str, ErrorClass] = {
+    "invalid_api_key": "auth",
+    "authentication_error": "auth",
+    "permission_error": "auth",
+    "insufficient_quota": "rate_limit",
+    "rate_limit_exceeded": "rate_limit",
+    "rate_limit_error": "rate_limit",
+    "overloaded_error": "overloaded",
+    "server_error": "server",
+    "invalid_request_error": "client",
+}
+_CONTENT_KEYS = ("content", "reasoning_content", "reasoning")
+
+
+_decode = json.JSONDecoder().decode
+
+
+def _json(data: bytes) -> dict | None:
+    try:
+        obj = _decode(data.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _error_text(obj: dict) -> tuple[str | None, str]:
+    """(type or code, message) of ``{"error": {...}}`` or vLLM's ``{"object": "error", ...}``."""
+    err = obj.get("error")
+    if isinstance(err, dict):
+        etype = err.get("type") or err.get("code")
+        return (str(etype) if etype else None), str(err.get("message") or "")
+    if isinstance(err, str):
+        return None, err
+    return (str(obj.get("type")) if obj.get("type") else None), str(obj.get("message") or "")
+
+
+class OpenAIStreamParser(StreamParser):
+    """Chat Completions SSE → StreamState."""
+
+    __slots__ = ("_last_ns", "_sse")
+
+    def __init__(self) -> None:
+        self._sse = SSEDecoder()
+        self._last_ns = 0
+
+    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
+        self._last_ns = t_ns
+        self._events(self._sse.feed(data), t_ns, state)
+
+    def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
+        for event, payload in events:
+            if state.error is not None:
+                return
+            if payload == b"[DONE]":
+                state.done = True
+                continue
+            obj = _json(payload)
+            if obj is None:
+                state.fail("protocol", "malformed JSON in SSE data")
+                return
+            if event == b"error" or obj.get("error") or obj.get("object") == "error":
+                etype, message = _error_text(obj)
+                state.fail("stream_error", f"{etype}: {message}" if etype else message)
+                return
+            choices = obj.get("choices")
+            if choices:
+                for choice in choices:
+                    delta = choice.get("delta") if isinstance(choice, dict) else None
+                    if isinstance(delta, dict) and any(delta.get(k) for k in _CONTENT_KEYS):
+                        state.content(t_ns)
+                        break
+            usage = obj.get("usage")
+            if isinstance(usage, dict):
+                _usage(usage, state)
+
+    def close(self, state: StreamState) -> None:
+        self._events(self._sse.close(), self._last_ns, state)
+        if state.error is None and not state.done:
+            state.fail("protocol", "stream ended without data: [DONE]")
+
+
+def _usage(usage: dict, state: StreamState) -> None:
+    if (v := _int(usage.get("prompt_tokens"))) is not None:
+        state.input_tokens = v
+    if (v := _int(usage.get("completion_tokens"))) is not None:
+        state.output_tokens = v
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and (v := _int(details.get("cached_tokens"))) is not None:
+        state.cache_read_tokens = v
+
+
+def error_from_body(status: int, body: bytes) -> SampleError:
+    obj = _json(body) or {}
+    etype, message = _error_text(obj)
+    class_ = ERROR_TYPES.get(etype) if etype else None
+    if status in (401, 403, 429) or status >= 500:
+        class_ = classify_http_status(status)  # the status is authoritative for these
+    message = message or body[:200].decode("utf-8", "replace") or f"HTTP {status}"
+    return sample_error(
+        class_ or classify_http_status(status), f"{etype}: {message}" if etype else message, status
+    )
+
+
+class OpenAIAdapter(Adapter):
+    """Streams ``/chat/completions`` with ``Authorization: Bearer``."""
+
+    provider = "openai"
+
+    def __init__(self, target, settings):
+        super().__init__(target, settings)
+        key = settings.env.get("OPENAI_API_KEY")
+        if not key:
+            raise CredentialsError(
+                "OPENAI_API_KEY is not set; export it (any value for a gateway without auth), "
+                "or add --emulate to measure the built-in emulator instead."
+            )
+        self._headers = {
+            "authorization": f"Bearer {key}",
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+        }
+        self._url = target.base_url.rstrip("/") + "/chat/completions"
+
+    def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
+        messages = []
+        if prompt.system:
+            messages.append({"role": "system", "content": prompt.system})
+        messages.append({"role": "user", "content": prompt.user})
+        body = {
+            "model": self.target.model,
+            "max_tokens": max_tokens,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        content = json.dumps(body, separators=(",", ":")).encode()
+        return PreparedRequest("POST", self._url, dict(self._headers), content)
+
+    def parser(self) -> StreamParser:
+        return OpenAIStreamParser()
+
+    def error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> SampleError:
+        return error_from_body(status, body)

@@ -1,0 +1,155 @@
+"""The ``latency_check`` tool: one streamed request per provider, a one-screen answer.
+
+For "is it slow right now?": no warm-up, so the request opens its own connection, and the
+connection set-up (DNS, TCP, TLS) is reported apart from TTFT. ``all`` means every provider
+whose credentials are present (all three with ``--emulate``). Saved as a run of kind
+``latency_check``, like a benchmark with ``n=1``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sre_latency.errors import ConfigError, CredentialsError
+from sre_latency.tools.benchmark import (
+    BenchmarkOptions,
+    RunHandle,
+    start_benchmark,
+)
+
+CheckProvider = Literal["anthropic", "openai", "bedrock", "all"]
+
+
+class LatencyCheckOptions(BaseModel):
+    provider: CheckProvider = "all"
+    models: list[str] = Field(default_factory=list)
+    max_tokens: int = Field(64, ge=1, le=200_000)
+    prompt_size: Literal["small", "medium", "large"] = "small"
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    emulate: bool = False
+    bedrock_api: Literal["invoke", "converse"] = "invoke"
+    bedrock_geo: str = "us"
+    emulator: dict = Field(default_factory=dict)
+
+
+class ProviderCheck(BaseModel):
+    label: str
+    provider: str
+    model: str
+    status: Literal["ok", "error"]
+    ttft_ms: float | None
+    total_ms: float | None
+    connect_ms: float | None  # TCP connect (includes DNS) of the fresh connection
+    tls_ms: float | None
+    server_latency_ms: float | None  # Bedrock only
+    output_tokens: int | None
+    http_status: int | None
+    error_class: str | None
+    error: str | None
+    request_id: str | None
+
+
+class LatencyCheckResult(BaseModel):
+    run_id: str
+    path: str
+    providers: list[ProviderCheck]
+    skipped: list[str]  # providers without credentials (with "all")
+    summary: str
+
+
+def _available(provider: str, opts: LatencyCheckOptions) -> bool:
+    """True when the provider's adapter can be built (its credentials are present)."""
+    import os
+
+    from sre_latency.probe.engine import build_adapters
+    from sre_latency.probe.providers.base import ProbeSettings
+    from sre_latency.probe.targets import build_targets
+
+    env = dict(os.environ)
+    try:
+        targets = build_targets([provider], opts.models, env, geo=opts.bedrock_geo)
+        build_adapters(targets, ProbeSettings(env=env, bedrock_api=opts.bedrock_api))
+    except ConfigError:  # missing key, or Bedrock without credentials or region
+        return False
+    return True
+
+
+async def start_latency_check(opts: LatencyCheckOptions) -> tuple[RunHandle, list[str]]:
+    """Start the check; raise CredentialsError when no provider has credentials."""
+    providers = ["anthropic", "openai", "bedrock"] if opts.provider == "all" else [opts.provider]
+    skipped: list[str] = []
+    if opts.provider == "all" and not opts.emulate:
+        skipped = [p for p in providers if not _available(p, opts)]
+        providers = [p for p in providers if p not in skipped]
+        if not providers:
+            raise CredentialsError(
+                "no provider has credentials: set ANTHROPIC_API_KEY, OPENAI_API_KEY or AWS "
+                "credentials (env, profile or SSO), or add --emulate to check the built-in "
+                "emulator instead."
+            )
+    bench = BenchmarkOptions(
+        providers=providers,
+        models=opts.models,
+        n=1,
+        warmup=0,
+        concurrency=1,
+        max_tokens=opts.max_tokens,
+        prompt_size=opts.prompt_size,
+        timeout_s=opts.timeout_s,
+        emulate=opts.emulate,
+        cold=True,  # each provider on its own fresh connection; httpx2 reports DNS/TCP/TLS apart
+        bedrock_api=opts.bedrock_api,
+        bedrock_geo=opts.bedrock_geo,
+        emulator=opts.emulator,
+    )
+    handle = await start_benchmark(bench, kind="latency_check")
+    return handle, skipped
+
+
+async def run_latency_check(opts: LatencyCheckOptions) -> LatencyCheckResult:
+    handle, skipped = await start_latency_check(opts)
+    run = await handle.wait()
+    rows: list[ProviderCheck] = []
+    for label, result in run.providers.items():
+        s = result.samples[0] if result.samples else None
+        err = s.error if s is not None else None
+        rows.append(
+            ProviderCheck(
+                label=label,
+                provider=result.provider,
+                model=result.model,
+                status="ok" if s is not None and err is None else "error",
+                ttft_ms=s.ttft_ms if s else None,
+                total_ms=s.total_ms if s else None,
+                connect_ms=s.connect_ms if s else None,
+                tls_ms=s.tls_ms if s else None,
+                server_latency_ms=s.server_latency_ms if s else None,
+                output_tokens=s.output_tokens if s else None,
+                http_status=s.http_status if s else None,
+                error_class=err.class_ if err else None,
+                error=err.message if err else ("not measured" if s is None else None),
+                request_id=s.request_id if s else None,
+            )
+        )
+    return LatencyCheckResult(
+        run_id=run.run_id,
+        path=str(handle.path),
+        providers=rows,
+        skipped=skipped,
+        summary=check_summary(rows, skipped),
+    )
+
+
+def check_summary(rows: list[ProviderCheck], skipped: list[str]) -> str:
+    parts = []
+    for r in rows:
+        if r.status == "ok" and r.ttft_ms is not None and r.total_ms is not None:
+            parts.append(f"{r.label} TTFT {r.ttft_ms:.0f} ms, total {r.total_ms:.0f} ms")
+        else:
+            parts.append(f"{r.label} failed ({r.error_class}: {r.error})")
+    text = "; ".join(parts) + " (one request each, fresh connection)"
+    if skipped:
+        text += f"; skipped {', '.join(skipped)}: no credentials"
+    return text

@@ -1,0 +1,101 @@
+"""The report's result model: what ``report`` returns and the MCP tool shows as JSON."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class MetricFigures(BaseModel):
+    metric: str
+    unit: str
+    n: int
+    mean: float | None
+    sd: float | None
+    p50: float | None
+    p90: float | None
+    p99: float | None
+
+
+class TargetReport(BaseModel):
+    label: str
+    provider: str
+    model: str
+    n: int
+    ok: int
+    success_rate: float | None
+    grade: str | None
+    metrics: list[MetricFigures]
+
+
+class ErrorClassReport(BaseModel):
+    error_class: str
+    count: int
+    share_of_requests: float
+    by_target: dict[str, int]
+    examples: list[str]  # distinct messages, secrets redacted
+
+
+class ThroughputWindow(BaseModel):
+    start_s: float  # seconds after the first request started
+    requests: int
+    errors: int
+    requests_per_min: float
+    full: bool  # false for the last window when the run ended inside it
+
+
+class ThroughputOverTime(BaseModel):
+    duration_s: float
+    window_s: float
+    windows: list[ThroughputWindow]
+    mean_requests_per_min: float | None  # (n − 1) starts over the span from first to last
+    peak_requests_per_min: float | None  # the busiest full window (the mean if none is full)
+    peak_window_start_s: float | None
+
+
+class Consistency(BaseModel):
+    label: str
+    ttft_sd_ms: float | None
+    ttft_p99_over_p50: float | None
+    total_sd_ms: float | None
+    total_p99_over_p50: float | None
+    verdict: str  # steady / variable / erratic / no data
+
+
+class Tier(BaseModel):
+    tier: str
+    criterion: str
+    targets: list[str]
+
+
+class Recommendation(BaseModel):
+    text: str
+    evidence: str  # the figure that triggered it
+
+
+class ReportResult(BaseModel):
+    run_id: str
+    run_path: str | None
+    kind: str
+    created_at: str
+    complete: bool
+    valid: bool
+    environment: str
+    notes: list[str]
+    status: Literal["healthy", "degraded", "failing"]
+    status_line: str
+    n: int
+    ok: int
+    error_rate: float | None
+    main_finding: str
+    grade: str | None
+    targets: list[TargetReport]
+    errors: list[ErrorClassReport]
+    throughput: ThroughputOverTime
+    consistency: list[Consistency]
+    tiers: list[Tier]
+    recommendations: list[Recommendation]
+    output_path: str | None = None
+    output_format: str = "json"
+    summary: str = Field(description="one sentence: the status line and the main finding")

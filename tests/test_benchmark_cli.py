@@ -1,0 +1,97 @@
+"""`sre-latency benchmark` and `latency-check` from the command line: exit codes, JSON, sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sre_latency.cli import main
+
+QUICK = ["--emulator-ttft-ms", "5", "--emulator-itl-ms", "1", "--emulator-output-tokens", "4"]
+
+
+def test_a_missing_key_is_one_sentence_naming_the_variable_and_exit_2(capsys):
+    assert main(["benchmark", "--providers", "anthropic", "-n", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "ANTHROPIC_API_KEY" in err and "--emulate" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_latency_check_without_any_credentials_says_what_to_set_and_exits_2(capsys):
+    assert main(["latency-check"]) == 2
+    err = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY" in err and "--emulate" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["benchmark", "--no-such-flag"],
+        ["benchmark", "--concurrency", "x"],
+        ["benchmark", "--prompt-size", "huge"],
+        ["latency-check", "azure"],
+    ],
+)
+def test_bad_flags_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["benchmark", "--emulate", "--concurrency", "0"], "--concurrency"),
+        (["benchmark", "--emulator-ttft-ms", "5"], "--emulate"),
+        (["benchmark", "--emulate", "--providers", "azure"], "azure"),
+        (["benchmark", "--emulate", "--output", "run.jsonl"], ".json"),
+        (["benchmark", "--emulate", "--emulator-fault", "nonsense:2"], "fault"),
+    ],
+)
+def test_bad_values_are_one_sentence_and_exit_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_json_output_is_the_result_model_and_the_run_file_exists(capsys):
+    assert main(["benchmark", "--emulate", "-n", "2", "--warmup", "0", "--json", *QUICK]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [row["label"] for row in result["targets"]] == ["anthropic", "openai", "bedrock"]
+    assert all(row["n"] == 2 and row["ok"] == 2 for row in result["targets"])
+    assert result["complete"] is True and Path(result["path"]).is_file()
+    assert result["summary"]
+
+
+def test_every_request_failing_exits_1(capsys):
+    argv = ["benchmark", "--emulate", "--providers", "openai", "-n", "2", "--warmup", "0"]
+    assert main([*argv, "--json", "--emulator-fault", "auth:1.0", *QUICK]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["targets"][0]["errors_by_class"] == {"auth": 2}
+
+
+def test_the_table_names_every_target_and_the_saved_file(capsys):
+    argv = ["benchmark", "--emulate", "--providers", "anthropic,openai", "-n", "2", *QUICK]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "anthropic" in out and "openai" in out and "saved" in out
+
+
+def test_several_models_make_one_target_per_provider_and_model(capsys):
+    argv = ["benchmark", "--emulate", "--providers", "anthropic", "--model", "haiku-4.5,sonnet-4.5"]
+    assert main([*argv, "-n", "1", "--warmup", "0", "--json", *QUICK]) == 0
+    labels = [row["label"] for row in json.loads(capsys.readouterr().out)["targets"]]
+    assert labels == ["anthropic/haiku-4.5", "anthropic/sonnet-4.5"]
+
+
+def test_latency_check_on_the_emulator_reports_each_provider_with_its_connection_setup(capsys):
+    assert main(["latency-check", "--emulate", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    rows = {row["provider"]: row for row in result["providers"]}
+    assert set(rows) == {"anthropic", "openai", "bedrock"}
+    assert all(r["status"] == "ok" and r["connect_ms"] is not None for r in rows.values())
+    assert all(r["ttft_ms"] <= r["total_ms"] for r in rows.values())
+    assert Path(result["path"]).is_file()

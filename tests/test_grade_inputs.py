@@ -18,7 +18,7 @@ from sre_latency.tools.grade import grade
 from sre_latency.tools.latency_budget import latency_budget_from_run
 from sre_latency.tools.report import report
 
-FIXTURES = Path("/work/shared/fixtures/claude-code")
+FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 TOOLS = {
     "grade": grade,
     "report": report,
@@ -53,9 +53,8 @@ def _bad_files(tmp_path, good: Path) -> dict[str, tuple[Path, str]]:
     put("no-kind.json", json.dumps(no_kind), "malformed run file: kind")
     session = {**data, "kind": "session"}
     put("session.json", json.dumps(session), "is a session run")
-    if (FIXTURES / "a1-result.json").exists():
-        shutil.copy(FIXTURES / "a1-result.json", tmp_path / "claude-result.json")
-        files["claude-result.json"] = (tmp_path / "claude-result.json", "not an sre-latency run")
+    shutil.copy(FIXTURES / "a1-result.json", tmp_path / "claude-result.json")  # a real capture
+    files["claude-result.json"] = (tmp_path / "claude-result.json", "not an sre-latency run")
     return files
 
 

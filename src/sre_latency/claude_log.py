@@ -260,7 +260,9 @@ def _record(event: Any) -> tuple | None:
     return (ts, _KIND.get(name, 0), duration, *texts)
 
 
-def _assemble(fast, fast_lines: np.ndarray, where: list[int], records: list[tuple]) -> SessionEvents:
+def _assemble(
+    fast, fast_lines: np.ndarray, where: list[int], records: list[tuple]
+) -> SessionEvents:
     """Fast-path columns and careful-path records, merged and sorted by (ts_ns, line)."""
     if records:
         ts, kind, duration, *texts = zip(*records, strict=True)

@@ -31,6 +31,8 @@ _OPTIONAL_KEYS = (
     ("failed", "t"), ("interrupted", "t"),
 )  # fmt: skip
 _PLAIN = bytes([10, *range(32, 92), *range(93, 127)])  # newline and printable ASCII but "\\"
+
+
 def _word(eight: bytes) -> np.uint64:
     return _U8(int.from_bytes(eight, "little"))
 
@@ -58,7 +60,9 @@ class CanonicalColumns:
     tables: dict[str, StringTable]
 
 
-def parse_canonical(buf: bytes, session_id: str, ends: np.ndarray | None = None) -> CanonicalColumns:
+def parse_canonical(
+    buf: bytes, session_id: str, ends: np.ndarray | None = None
+) -> CanonicalColumns:
     """Parse ``buf`` (lines ending in ``\\n``, at ``ends`` when known) as hook lines of
     ``session_id``."""
     padded = buf + b"\0" * _PAD
@@ -296,7 +300,9 @@ def _parse_number(u64: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return value, length, ok
 
 
-def _parse_number_slowly(u64: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_number_slowly(
+    u64: np.ndarray, at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A JSON number ``0|[1-9][0-9]*`` with an optional ``.[0-9]+``, at most 15 digits, ended
     by ``,`` or ``}``; as Python's ``float()`` of it (one exact division: correctly rounded)."""
     width = 24

@@ -204,6 +204,7 @@ class RunStore:
                 found[p.stem] = p
             elif p.suffix == JOURNAL_SUFFIX:
                 found.setdefault(p.stem, p)
+
         def newest_first(stem: str) -> tuple[str, int]:
             # the id's UTC second first; within one second the file written last wins
             try:

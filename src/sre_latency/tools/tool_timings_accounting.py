@@ -154,7 +154,10 @@ def _permission_waits(ev: SessionEvents, main: np.ndarray, is_post: np.ndarray):
     kinds = kind[at].tolist()
     names = ev.codes["tool_name"][at].tolist()
     durations = np.nan_to_num(ev.duration_ms[at], nan=0.0).tolist()
-    request_kind, post_kinds = _K["PermissionRequest"], (_K["PostToolUse"], _K["PostToolUseFailure"])
+    request_kind, post_kinds = (
+        _K["PermissionRequest"],
+        (_K["PostToolUse"], _K["PostToolUseFailure"]),
+    )
     pending: list[tuple[int, int]] = []
     i = int(requests[0])
     while i < len(at):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from analysis_runs import emulated_run
+
 _CREDENTIAL_VARS = (
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
@@ -30,3 +32,22 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return home
+
+
+# The emulator run files most analysis-tool tests read (profiles in analysis_runs.py).
+@pytest.fixture
+def faulty(tmp_path_factory):
+    """anthropic + openai with rate-limit, stream-error and server faults."""
+    return emulated_run("faulty", tmp_path_factory)
+
+
+@pytest.fixture
+def base(tmp_path_factory):
+    """anthropic + openai, no faults, TTFT 30 ms."""
+    return emulated_run("base", tmp_path_factory)
+
+
+@pytest.fixture
+def slow(tmp_path_factory):
+    """``base`` with TTFT 60 ms: a regression to find."""
+    return emulated_run("slow", tmp_path_factory)

@@ -15,16 +15,6 @@ from sre_latency.errors import ConfigError
 from sre_latency.tools.compare import compare
 
 
-@pytest.fixture
-def base(tmp_path_factory):
-    return emulated_run("base", tmp_path_factory)
-
-
-@pytest.fixture
-def slow(tmp_path_factory):
-    return emulated_run("slow", tmp_path_factory)
-
-
 def _delta(result, label, run_index, metric):
     run_id = result.runs[run_index].run_id
     target = next(t for t in result.targets if t.label == label)

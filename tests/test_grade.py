@@ -14,16 +14,6 @@ from sre_latency.store import load_run_file
 from sre_latency.tools.grade import grade
 
 
-@pytest.fixture
-def faulty(tmp_path_factory):
-    return emulated_run("faulty", tmp_path_factory)
-
-
-@pytest.fixture
-def base(tmp_path_factory):
-    return emulated_run("base", tmp_path_factory)
-
-
 def _counts(path, label):
     s = load_run_file(path).providers[label].summary
     return s.n, s.errors

@@ -19,11 +19,6 @@ from sre_latency.tools.latency_budget import (
 )
 
 
-@pytest.fixture
-def faulty(tmp_path_factory):
-    return emulated_run("faulty", tmp_path_factory)
-
-
 def test_the_phases_of_every_successful_request_add_up_to_its_total(faulty):
     for t in load_run_columns(faulty).targets.values():
         phases = phase_columns(t)

@@ -16,16 +16,6 @@ from sre_latency.store import load_run_file
 from sre_latency.tools.report import redact, report
 
 
-@pytest.fixture
-def faulty(tmp_path_factory):
-    return emulated_run("faulty", tmp_path_factory)
-
-
-@pytest.fixture
-def base(tmp_path_factory):
-    return emulated_run("base", tmp_path_factory)
-
-
 def test_the_executive_summary_states_status_error_rate_and_the_main_finding(faulty):
     run = load_run_file(faulty)
     n = sum(p.summary.n for p in run.providers.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from fixtures.claude_code.hook_replay import (
     replay,
     run_hook,
 )
+from sre_latency.claude_log import SessionEvents, read_log
+from sre_latency.claude_log_fast import PADDING, parse_canonical
 from sre_latency.cli import main
 from sre_latency.errors import ConfigError
 from sre_latency.tools.tool_timings import tool_timings
@@ -233,3 +236,97 @@ def test_a_truncated_transcript_is_read_up_to_the_damage(tmp_path):
     (s,) = result.sessions
     assert {c.name: c.calls for c in s.categories} == {"Model": 3, "Bash": 1, "MCP": 1,
                                                        "Built-in": 1}  # fmt: skip
+
+
+def _rows(events) -> list[tuple]:
+    """One comparable tuple per event: (ts_ns, kind, duration or None, tool_name, tool_use_id,
+    agent_id, mcp_server)."""
+    fields = ("tool_name", "tool_use_id", "agent_id", "mcp_server")
+    return [
+        (int(events.ts_ns[i]), int(events.kind[i]),
+         None if math.isnan(events.duration_ms[i]) else float(events.duration_ms[i]),
+         *(events.text(f, int(events.codes[f][i])) for f in fields))
+        for i in range(len(events))
+    ]  # fmt: skip
+
+
+def _careful(lines: list[bytes], sid: str):
+    """What json.loads, line by line, makes of the lines naming ``sid``."""
+    needle = f'"session_id":"{sid}"'.encode()
+    decoded = []
+    for line in lines:
+        if needle in line:
+            try:
+                decoded.append(json.loads(line))
+            except ValueError:
+                decoded.append(None)
+    events = SessionEvents.from_dicts([d for d in decoded if d is not None])
+    return events, len(decoded) - len(events)
+
+
+def test_every_line_the_real_hook_writes_takes_the_fast_path_with_the_same_fields(tmp_path):
+    log = replay(fixture_lines("hook-payload-examples.jsonl"), tmp_path, tmp_path)
+    data = log.read_bytes()
+    lines = data.splitlines()
+    for sid in {json.loads(line)["session_id"] for line in lines}:
+        fast = parse_canonical(data + PADDING, len(data), sid)
+        mine = [i for i, line in enumerate(lines) if f'"session_id":"{sid}"'.encode() in line]
+        assert fast.line.tolist() == mine
+        selection = read_log(log, session=sid)
+        assert _rows(selection.sessions[sid]) == _rows(_careful(lines, sid)[0])
+
+
+def _odd_variants(line: bytes) -> list[bytes]:
+    """The same event written otherwise (valid or not), as a hand-edited or damaged log has it."""
+    event = json.loads(line)
+    spaced = json.dumps(event).encode()
+    reordered = json.dumps(dict(reversed(list(event.items()))), separators=(",", ":")).encode()
+    escaped = line.replace(b'"event":"', b'"event":"\\u0053top').replace(b"\\u0053topS", b"S")
+    return [
+        spaced, reordered, escaped, line[: len(line) // 2], line + b"\r", line + b" ",
+        line.replace(b'"v":1,', b""), line.replace(b"}", b',"extra":"x"}'),
+        line.replace(b'"ts_ns":1', b'"ts_ns":01'), line.replace(b'"ts_ns":1', b'"ts_ns":-1'),
+        line.replace(b'"ts_ns":1', b'"ts_ns":'), line.replace(b'"ts_ns":', b'"ts_ns":"') ,
+        line.replace(b'"duration_ms":', b'"duration_ms":0'),
+        line.replace(b'"duration_ms":', b'"duration_ms":-'),
+        line.replace(b'"duration_ms":', b'"duration_ms":1.5e'),
+        line.replace(b"}", b',"duration_ms":12.50}'), line.replace(b"}", b',"duration_ms":.5}'),
+        line.replace(b'"event":"', b'"event":"\xc3\xa9'),
+        line.replace(b'"tool_name":"', b'"tool_name":"\\"'),
+        line.replace(b'"tool_name":"', b'"tool_name":7,"x":"'),
+        line.replace(b'"agent_id":"', b'"agent_id":"","x":"'),
+        line.replace(b'"failed":true', b'"failed":tru'), line + line,
+        line.replace(b"}", b',"event":"Stop"}'),
+    ]  # fmt: skip
+
+
+def test_fast_and_careful_paths_agree_on_hook_lines_mixed_with_odd_ones(tmp_path):
+    log = replay(fixture_lines("hook-payload-examples.jsonl"), tmp_path, tmp_path)
+    lines = log.read_bytes().splitlines()
+    mixed = []
+    for line in lines:
+        mixed += [line, *_odd_variants(line), b"", b"garbage"]
+    log.write_bytes(b"\n".join(mixed) + b"\n")
+    # lines naming no session are malformed (blank ones aside), whichever session is asked for
+    nameless = len(mixed) - b"\n".join(mixed).count(b'"session_id":"') - mixed.count(b"")
+    for sid in {json.loads(line)["session_id"] for line in lines}:
+        selection = read_log(log, session=sid)
+        expected, malformed = _careful(mixed, sid)
+        assert _rows(selection.sessions[sid]) == _rows(expected)
+        assert selection.malformed_lines == malformed + nameless
+    assert 0 < malformed < len(expected)
+
+
+def test_a_session_that_is_most_of_the_log_is_parsed_whole_with_the_same_result(tmp_path):
+    records = fixture_lines("a1-session-events.jsonl")
+    log = replay(records, tmp_path, tmp_path)
+    one = log.read_bytes()
+    sid = records[0]["payload"]["session_id"]
+    other = one.replace(sid.encode(), b"another-session")
+    log.write_bytes(other * 3 + b"garbage\n" + one * 5)  # mostly sid: read in place
+    mostly = tool_timings(log_path=log, session=sid)
+    log.write_bytes(other * 40 + b"garbage\n" + one * 5)  # mostly not: lines picked out
+    rarely = tool_timings(log_path=log, session=sid)
+    assert mostly.sessions == rarely.sessions
+    assert mostly.malformed_lines == rarely.malformed_lines == 1
+    assert mostly.sessions[0].events == 5 * len(records)

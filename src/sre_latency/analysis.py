@@ -25,14 +25,19 @@ from pydantic import ValidationError
 
 from sre_latency.errors import ERROR_CLASSES, StoreError
 from sre_latency.models import (
-    SCHEMA_VERSION,
     SUMMARY_METRICS,
     TIMING_FIELDS,
     Environment,
     Run,
     RunConfig,
 )
-from sre_latency.store import JOURNAL_SUFFIX, RunStore, load_run_file
+from sre_latency.store import (
+    JOURNAL_SUFFIX,
+    RunStore,
+    check_run_header,
+    first_validation_error,
+    load_run_file,
+)
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
 SAMPLE_METRICS: tuple[str, ...] = (*SUMMARY_METRICS, "output_tokens", "input_tokens")
@@ -106,6 +111,11 @@ class RunColumns:
     @property
     def n(self) -> int:
         return sum(t.n for t in self.targets.values())
+
+    def notes(self, if_incomplete: str) -> list[str]:
+        """The run's validity notes, led by ``if_incomplete`` when the run did not finish, so
+        figures from a partial run are never read as a whole run's."""
+        return ([] if self.complete else [if_incomplete]) + list(self.validity_notes)
 
     @property
     def environment_label(self) -> str:
@@ -194,12 +204,6 @@ def _run_columns(run: Run, targets: dict[str, TargetColumns], path: str | None) 
     )
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
-
-
 def load_columns(path: Path) -> RunColumns:
     """Read a run file straight into columns; one clear sentence when it is not a valid run."""
     if path.suffix == JOURNAL_SUFFIX or not path.exists():
@@ -213,13 +217,7 @@ def load_columns(path: Path) -> RunColumns:
         raise StoreError(
             f"{path} is not valid JSON" + (f" (line {line})." if line else ".")
         ) from None
-    if not isinstance(data, dict) or "schema_version" not in data or "run_id" not in data:
-        raise StoreError(f"{path} is not an sre-latency run file (no schema_version/run_id).")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has schema_version {data['schema_version']}; this sre-latency reads "
-            f"{SCHEMA_VERSION}."
-        )
+    check_run_header(path, data)
     providers = data.get("providers")
     if not isinstance(providers, dict):
         raise StoreError(f"{path} is a malformed run file: providers is not an object.")
@@ -234,7 +232,9 @@ def load_columns(path: Path) -> RunColumns:
     try:
         run = Run.model_validate(header)
     except ValidationError as exc:
-        raise StoreError(f"{path} is a malformed run file: {_first_error(exc)}.") from None
+        raise StoreError(
+            f"{path} is a malformed run file: {first_validation_error(exc)}."
+        ) from None
     targets = {
         label: _target_from_dicts(
             label, data["providers"][label], raw_samples[label], f"{path}, target {label!r}"

@@ -17,6 +17,7 @@ than the hook writes (e.g. a numeric ``tool_name``) counts as absent.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sre_latency.claude_log_fast import PADDING
 from sre_latency.errors import ConfigError
 
 LOG_NAME = "tool-latency.jsonl"
@@ -113,15 +115,11 @@ def read_log(
             "(see docs/claude-code.md) or pass --from-transcript FILE."
         )
     try:
-        data = b"".join(p.read_bytes() for p in files)
+        data, size = _read_padded(files)
     except OSError as exc:
         raise ConfigError(f"Cannot read the hook log {path}: {exc.strerror}.") from None
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    lines = _Lines(data)
+    lines = _Lines(data, size)
     selection = LogSelection(lines_read=len(lines))
-    # lines that cannot belong to any session (blank lines are not counted)
-    selection.malformed_lines = max(0, len(lines) - data.count(_SESSION_KEY) - lines.blank())
 
     if session:
         wanted = [session if _needle(session) in data else _expand_prefix(data, session, path)]
@@ -136,21 +134,47 @@ def read_log(
         wanted = _latest_sessions(lines, max(1, last or 1))
         if not wanted:
             raise ConfigError(f"The hook log {path} holds no session events yet.")
+    session_keys = None  # how many lines name a session: known when one session was all
     for sid in wanted:
-        events, chosen, bad = _decode_session(data, lines, sid)
+        events, chosen, bad, session_keys = _decode_session(data, lines, sid)
         if not chosen and session:
             raise ConfigError(f"Session {sid} has no events in the hook log {path}.")
         selection.malformed_lines += bad
         selection.sessions[sid] = events
+    if session_keys is None or len(wanted) > 1:
+        session_keys = data.count(_SESSION_KEY)
+    # lines that cannot belong to any session (blank lines are not counted)
+    selection.malformed_lines += max(0, len(lines) - session_keys - lines.blank())
     return selection
 
 
-class _Lines:
-    """The log's lines (``data`` ends with a newline), found once with numpy, not split."""
+def _read_padded(files: list[Path]) -> tuple[bytearray, int]:
+    """The files' bytes in one buffer (no copy), a final newline, then the zero bytes the fast
+    parser reads past the end; and the size without those. Lines appended meanwhile wait."""
+    handles = [p.open("rb") for p in files]
+    try:
+        sizes = [os.fstat(f.fileno()).st_size for f in handles]
+        data = bytearray(sum(sizes) + 1 + len(PADDING))
+        view, size = memoryview(data), 0
+        for f, expected in zip(handles, sizes, strict=True):
+            while expected and (got := f.readinto(view[size : size + expected])):
+                size, expected = size + got, expected - got
+        view.release()
+    finally:
+        for f in handles:
+            f.close()
+    if size and data[size - 1] != 10:
+        data[size] = 10
+        size += 1
+    return data, size
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+
+class _Lines:
+    """The lines of ``data[:size]`` (which ends with a newline), found with numpy, not split."""
+
+    def __init__(self, data: bytearray, size: int) -> None:
+        self.data, self.size = data, size
+        self.ends = np.flatnonzero(np.frombuffer(data, np.uint8, count=size) == 10)
 
     def __len__(self) -> int:
         return len(self.ends)
@@ -163,15 +187,15 @@ class _Lines:
         if not len(self.ends):
             return 0
         length = np.diff(self.ends, prepend=-1) - 1
-        carriage = np.frombuffer(self.data, np.uint8)[np.maximum(self.ends - 1, 0)] == 13
+        carriage = np.frombuffer(self.data, np.uint8, count=self.size)[self.ends - 1] == 13
         return int(((length == 0) | ((length == 1) & carriage)).sum())
 
     def numbers_with(self, needle: bytes) -> list[int]:
         """Indices of the lines that contain ``needle``."""
-        found, at = [], self.data.find(needle)
+        found, at = [], self.data.find(needle, 0, self.size)
         while at >= 0:
             found.append(at)
-            at = self.data.find(needle, at + 1)
+            at = self.data.find(needle, at + 1, self.size)
         return np.unique(np.searchsorted(self.ends, found)).tolist()
 
 
@@ -205,31 +229,48 @@ def _latest_sessions(lines: _Lines, count: int) -> list[str]:
     return found
 
 
-def _decode_session(data: bytes, lines: _Lines, sid: str) -> tuple[SessionEvents, int, int]:
-    """The events of the lines naming ``sid``; also how many lines did and how many of them are
-    malformed. When most lines are the session's, the whole log is parsed in place."""
+def _decode_session(
+    data: bytes, lines: _Lines, sid: str
+) -> tuple[SessionEvents, int, int, int | None]:
+    """The events of the lines naming ``sid``; also how many lines did, how many of them are
+    malformed, and (when the whole log was parsed) how many lines name any session."""
     from sre_latency.claude_log_fast import parse_canonical
 
     needle = _needle(sid)
-    whole = data.count(needle) * 2 >= len(lines)
+    whole = _mostly(data, lines, needle)
     source = lines if whole else [lines[i] for i in lines.numbers_with(needle)]
     if not len(source):
-        return SessionEvents.from_dicts([]), 0, 0
-    buf = data if whole else b"\n".join(source) + b"\n"
-    fast = parse_canonical(buf, sid, lines.ends if whole else None)
+        return SessionEvents.from_dicts([]), 0, 0, None
+    if whole:
+        fast = parse_canonical(data, lines.size, sid, lines.ends)
+    else:
+        chunk = b"\n".join(source)
+        fast = parse_canonical(b"".join([chunk, b"\n", PADDING]), len(chunk) + 1, sid)
     others = np.ones(fast.n_lines, bool)
     others[fast.line] = False
     where, records, chosen = [], [], len(fast.line)
+    session_keys = len(fast.line)  # a line in the hook's format names its session once
     for i in np.flatnonzero(others).tolist():
-        if whole and needle not in source[i]:
+        line = source[i]
+        session_keys += line.count(_SESSION_KEY)
+        if whole and needle not in line:
             continue
         chosen += 1
-        record = _record(_loads(source[i]))
+        record = _record(_loads(line))
         if record is not None:
             where.append(i)
             records.append(record)
     bad = chosen - len(fast.line) - len(records)
-    return _assemble(fast, fast.line, where, records), chosen, bad
+    return _assemble(fast, fast.line, where, records), chosen, bad, session_keys if whole else None
+
+
+def _mostly(data: bytes, lines: _Lines, needle: bytes) -> bool:
+    """Whether most lines name this session (judged from the last 4 MB: only a matter of speed,
+    both ways give the same events)."""
+    if not len(lines):
+        return False
+    start = max(0, lines.size - 4_000_000)
+    return data.count(needle, start, lines.size) * 2 >= data.count(b"\n", start, lines.size)
 
 
 def _loads(line: bytes) -> Any:
@@ -290,11 +331,10 @@ def _assemble(
         kinds, fast_ts, fast_duration = (np.zeros(0, t) for t in (np.int8, np.int64, float))
     all_ts = np.concatenate([fast_ts, np.array(ts, np.int64)])
     all_lines = np.concatenate([fast_lines, np.array(where, np.int64)])
-    order = np.lexsort((all_lines, all_ts)) if records else np.argsort(all_ts, kind="stable")
-    return SessionEvents(
-        ts_ns=all_ts[order],
-        kind=np.concatenate([kinds, np.array(kind, np.int8)])[order],
-        duration_ms=np.concatenate([fast_duration, np.array(duration, float)])[order],
-        codes={name: c[order] for name, c in codes.items()},
-        tables=tables,
-    )
+    all_kinds = np.concatenate([kinds, np.array(kind, np.int8)])
+    all_durations = np.concatenate([fast_duration, np.array(duration, float)])
+    if records or (all_ts[1:] < all_ts[:-1]).any():  # else already in order: the usual case
+        order = np.lexsort((all_lines, all_ts))
+        all_ts, all_kinds, all_durations = all_ts[order], all_kinds[order], all_durations[order]
+        codes = {name: c[order] for name, c in codes.items()}
+    return SessionEvents(all_ts, all_kinds, all_durations, codes, tables)

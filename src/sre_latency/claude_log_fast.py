@@ -15,11 +15,12 @@ path (``json.loads``, line by line) in :mod:`sre_latency.claude_log`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-_PAD = 512  # zero bytes after the buffer: 8-byte reads past a line's end stay in bounds
+PADDING = bytes(512)  # after the buffer: 8-byte reads past a line's end stay in bounds
 _MAX_STRING = 200  # the hook writes no longer identifiers
 _U8 = np.uint64
 _ONES = _U8(0x0101010101010101)
@@ -37,8 +38,8 @@ def _word(eight: bytes) -> np.uint64:
     return _U8(int.from_bytes(eight, "little"))
 
 
-_KEY_TOKENS = tuple(  # every token is 9 to 16 bytes long: two 8-byte words cover it
-    (key, kind, token, _word(token[:8]))
+_KEY_TOKENS = tuple(  # tokens are 9 to 16 bytes: the comma, then two 8-byte words cover them
+    (key, kind, token, _word(token[1:9]))
     for key, kind in _OPTIONAL_KEYS
     for token in [b',"' + key.encode() + b'":' + (b'"' if kind == "s" else b"")]
 )
@@ -61,20 +62,19 @@ class CanonicalColumns:
 
 
 def parse_canonical(
-    buf: bytes, session_id: str, ends: np.ndarray | None = None
+    padded: bytes, size: int, session_id: str, ends: np.ndarray | None = None
 ) -> CanonicalColumns:
-    """Parse ``buf`` (lines ending in ``\\n``, at ``ends`` when known) as hook lines of
-    ``session_id``."""
-    padded = buf + b"\0" * _PAD
+    """Parse ``padded[:size]`` (lines ending in ``\\n``, at ``ends`` when known; then at least
+    ``PADDING``) as hook lines of ``session_id``."""
     arr = np.frombuffer(padded, np.uint8)
     u64 = np.ndarray((len(padded) - 8,), dtype="<u8", buffer=padded, strides=(1,))
     if ends is None:
-        ends = np.flatnonzero(arr[: len(buf)] == 10)
+        ends = np.flatnonzero(arr[:size] == 10)
     n_lines = len(ends)
     starts = np.empty_like(ends)
     starts[:1] = 0
     starts[1:] = ends[:-1] + 1
-    ok = _line_has_only_plain_bytes(buf, arr, ends)
+    ok = _line_has_only_plain_bytes(padded, size, arr, ends)
 
     sid = session_id.encode("utf-8", "replace")
     head, mid = b'{"v":1,"ts_ns":', b',"session_id":"' + sid + b'","event":"'
@@ -96,7 +96,7 @@ def parse_canonical(
     last_key = np.full(len(rows), -1)
     active = np.flatnonzero(good & (arr[pos] == ord(",")))
     while len(active):  # one optional field per line and round, in canonical order
-        prefix = u64[pos[active]]  # the token's first 8 bytes tell which key it must be
+        prefix = u64[pos[active] + 1]  # after the comma: 8 bytes that tell which key it must be
         for k, (key, kind, token, first8) in enumerate(_KEY_TOKENS):
             at = active[prefix == first8]
             if not len(at):
@@ -120,8 +120,8 @@ def parse_canonical(
         known = np.isin(prefix, _KEY_PREFIXES)
         good[active[~known]] = False
         active = active[known & good[active]]
-        active = active[arr[np.minimum(pos[active], len(buf))] == ord(",")]
-    good &= (pos == e - 1) & (arr[np.minimum(pos, len(buf))] == ord("}"))
+        active = active[arr[np.minimum(pos[active], size)] == ord(",")]
+    good &= (pos == e - 1) & (arr[np.minimum(pos, size)] == ord("}"))
 
     keep = np.flatnonzero(good)
     codes, tables = {}, {}
@@ -139,6 +139,7 @@ class _StringField:
     def __init__(self, padded: bytes, u64: np.ndarray) -> None:
         self.padded, self.u64 = padded, u64
         self.dictionary: list[bytes] | None = None
+        self.where: dict[bytes, int] = {}  # where each sampled value is in the buffer
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def find(self, at: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,19 +148,22 @@ class _StringField:
             self.dictionary = self._sample(start[: self.SAMPLE])
         length = np.zeros(len(at), np.int64)
         code = np.full(len(at), -1, np.int32)
+        todo = np.arange(len(at))  # not matched yet; the commonest values are tried first
         first = self.u64[start]
         for c, value in enumerate(self.dictionary):
             quoted = value + b'"'
             head = quoted[:8]
             mask = _U8((1 << (8 * len(head))) - 1)
-            maybe = np.flatnonzero((first & mask) == _word(head))
+            hit = (first[todo] & mask) == _word(head)
+            maybe = todo[hit]
             if 8 < len(quoted) <= 16:
-                tail = self.u64[start[maybe] + len(quoted) - 8]
-                maybe = maybe[tail == _word(quoted[-8:])]
+                maybe = maybe[self.u64[start[maybe] + len(quoted) - 8] == _word(quoted[-8:])]
             elif len(quoted) > 16:
                 maybe = maybe[_bytes_equal(self.padded, start[maybe], quoted)]
-            maybe = maybe[code[maybe] < 0]
             code[maybe], length[maybe] = c, len(value)
+            todo = todo[code[todo] < 0]
+            if not len(todo):
+                break
         found = code >= 0
         rest = np.flatnonzero(~found)
         if len(rest):
@@ -168,19 +172,23 @@ class _StringField:
         return length, found
 
     def _sample(self, start: np.ndarray) -> list[bytes]:
+        """The few distinct values of the first lines, commonest first ([] when many)."""
         length, found = _find_quote(self.u64, start)
-        values = {self.padded[a : a + n] for a, n in zip(start[found].tolist(), length[found].tolist(),
-                                                           strict=True)}  # fmt: skip
-        plain = [v for v in values if not v.translate(None, _PLAIN[1:])]
-        return sorted(plain)[: self.MAX_DICTIONARY] if len(values) <= self.MAX_DICTIONARY else []
+        p, sample = self.padded, Counter()
+        for a, n in zip(start[found].tolist(), length[found].tolist(), strict=True):
+            value = bytes(p[a : a + n])
+            sample[value] += 1
+            self.where.setdefault(value, a)
+        if len(sample) > self.MAX_DICTIONARY:
+            return []
+        return [v for v, _ in sample.most_common() if not v.translate(None, _PLAIN[1:])]
 
     def codes(self, good: np.ndarray, keep: np.ndarray, drop_empty: bool):
         """Codes for the kept rows (-1: absent) and the table of distinct strings."""
         remap = np.full(len(good), -1, np.int64)
         remap[keep] = np.arange(len(keep))
         out = np.full(len(keep), -1, np.int32)
-        known = [self.padded.find(v + b'"') for v in self.dictionary or []]
-        table_start = [p + 0 for p in known]
+        table_start = [self.where[v] for v in self.dictionary or []]
         table_length = [len(v) for v in self.dictionary or []]
         if self.parts:
             at, start, length, code = (np.concatenate(c) for c in zip(*self.parts, strict=True))
@@ -211,26 +219,35 @@ class StringTable:
         return self._padded[at : at + int(self._length[code])].decode("ascii")
 
     def tolist(self) -> list[str]:
-        p = self._padded
-        return [p[a : a + n].decode("ascii")
-                for a, n in zip(self._start.tolist(), self._length.tolist(), strict=True)]  # fmt: skip
+        p, spans = self._padded, zip(self._start.tolist(), self._length.tolist(), strict=True)
+        return [p[a : a + n].decode("ascii") for a, n in spans]
 
 
-def _line_has_only_plain_bytes(buf: bytes, arr: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _line_has_only_plain_bytes(padded: bytes, size: int, arr: np.ndarray, ends: np.ndarray):
     """False for lines holding a control byte, a backslash or non-ASCII (rare: found apart)."""
     ok = np.ones(len(ends), bool)
-    if buf.translate(None, _PLAIN):
-        body = arr[: len(buf)]
+    body = arr[:size]
+    clean = padded.isascii() and padded.find(b"\\", 0, size) < 0
+    clean = clean and padded.find(b"\x7f", 0, size) < 0
+    if not (clean and np.count_nonzero(body < 32) == len(ends)):  # the newlines only
         bad = np.flatnonzero(((body - np.uint8(32)) > 94) & (body != 10) | (body == 92))
         ok[np.searchsorted(ends, bad)] = False
     return ok
 
 
 def _bytes_equal(padded: bytes, at: np.ndarray, const: bytes) -> np.ndarray:
-    """Whether ``const`` sits at each offset ``at`` (all compared at once)."""
-    view = np.ndarray((len(padded) - len(const) + 1,), dtype=f"S{len(const)}", buffer=padded,
+    """Whether ``const`` sits at each offset ``at``: the bytes gathered, compared 8 at a time."""
+    words = -(-len(const) // 8)
+    view = np.ndarray((len(padded) - 8 * words + 1,), dtype=f"V{8 * words}", buffer=padded,
                       strides=(1,))  # fmt: skip
-    return view[np.minimum(at, len(view) - 1)] == const
+    got = view[np.minimum(at, len(view) - 1)].view("<u8").reshape(len(at), words)
+    tail = bytes(8 * words - len(const))
+    expected = np.frombuffer(const + tail, "<u8")
+    mask = np.frombuffer(b"\xff" * len(const) + tail, "<u8")
+    equal = np.ones(len(at), bool)
+    for k in range(words):
+        equal &= (got[:, k] & mask[k]) == expected[k]
+    return equal
 
 
 def _parse_19_digits(u64: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -136,15 +136,27 @@ def load_journal(path: Path) -> Run:
                 {**meta, "samples": got, "summary": summarize(got)}
             )
     except ValidationError as exc:
-        raise StoreError(f"{path} has a malformed header: {_first_error(exc)}.") from None
+        raise StoreError(f"{path} has a malformed header: {first_validation_error(exc)}.") from None
     run.validity_notes.append("run did not finish; loaded from its journal")
     return run
 
 
-def _first_error(exc: ValidationError) -> str:
+def first_validation_error(exc: ValidationError) -> str:
+    """Where and what the first problem is: one short clause for a one-sentence StoreError."""
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err.get("loc", ()))
     return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
+
+
+def check_run_header(path: Path, data: object) -> None:
+    """Refuse JSON that is not a run file of this schema before validating it field by field."""
+    if not isinstance(data, dict) or "schema_version" not in data or "run_id" not in data:
+        raise StoreError(f"{path} is not an sre-latency run file (no schema_version/run_id).")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema_version {data['schema_version']}; this sre-latency reads "
+            f"{SCHEMA_VERSION}."
+        )
 
 
 def load_run_file(path: Path) -> Run:
@@ -164,17 +176,13 @@ def load_run_file(path: Path) -> Run:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise StoreError(f"{path} is not valid JSON (line {exc.lineno}).") from None
-    if not isinstance(data, dict) or "schema_version" not in data or "run_id" not in data:
-        raise StoreError(f"{path} is not an sre-latency run file (no schema_version/run_id).")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has schema_version {data['schema_version']}; this sre-latency reads "
-            f"{SCHEMA_VERSION}."
-        )
+    check_run_header(path, data)
     try:
         return Run.model_validate(data)
     except ValidationError as exc:
-        raise StoreError(f"{path} is a malformed run file: {_first_error(exc)}.") from None
+        raise StoreError(
+            f"{path} is a malformed run file: {first_validation_error(exc)}."
+        ) from None
 
 
 class RunStore:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from sre_latency.commands._common import add_json_flag
+from sre_latency.commands._common import add_json_flag, bad_flag
 
 EMULATOR_FLAGS = (
     # (flag, EmulatorProfile field, type, help)
@@ -133,7 +133,6 @@ def emulator_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def options_from_args(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from sre_latency.errors import ConfigError
     from sre_latency.probe.targets import split_list
     from sre_latency.tools.benchmark import BenchmarkOptions
 
@@ -162,9 +161,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
     try:
         return BenchmarkOptions(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        flag = "--" + str(err["loc"][0]).replace("_", "-") if err.get("loc") else "a flag"
-        raise ConfigError(f"bad {flag}: {err['msg']}.") from None
+        raise bad_flag(exc) from None
 
 
 def run_async(coro: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sre_latency.commands._common import add_json_flag
+from sre_latency.commands._common import add_json_flag, add_run_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,11 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Grade each provider of a run per metric against the default SLO table or "
         "a TOML file; overall = the worst metric. Exit 1 when --fail-below or a threshold fails.",
     )
-    p.add_argument(
-        "run",
-        nargs="?",
-        help="run id, file name under the results root, or path (default: the latest run)",
-    )
+    add_run_argument(p)
     p.add_argument("--slo", metavar="FILE", help="TOML file overriding the SLO table")
     p.add_argument(
         "--threshold",

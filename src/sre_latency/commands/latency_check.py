@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sre_latency.commands._common import add_json_flag
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -37,16 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--bedrock-api", choices=("invoke", "converse"), default="invoke", help="Bedrock API"
     )
     p.add_argument("--bedrock-geo", default="us", help="inference-profile geography (default us)")
-    p.add_argument("--json", action="store_true", help="print the result model as JSON on stdout")
+    add_json_flag(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from sre_latency.commands._common import console, emit_json
+    from sre_latency.commands._common import bad_flag, console, emit_json
     from sre_latency.commands.benchmark import run_async
-    from sre_latency.errors import ConfigError
     from sre_latency.probe.targets import split_list
     from sre_latency.tools.latency_check import LatencyCheckOptions, run_latency_check
 
@@ -61,9 +62,7 @@ def run(args: argparse.Namespace) -> int:
             bedrock_geo=args.bedrock_geo,
         )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        flag = "--" + str(err["loc"][0]).replace("_", "-") if err.get("loc") else "a flag"
-        raise ConfigError(f"bad {flag}: {err['msg']}.") from None
+        raise bad_flag(exc) from None
     try:
         result = run_async(run_latency_check(opts))
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sre_latency.commands._common import add_json_flag
+from sre_latency.commands._common import add_json_flag, add_run_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,8 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "by class, throughput over time, consistency, tiers and recommendations. HTML is one "
         "self-contained file with plots.",
     )
-    p.add_argument("run", nargs="?", help="run id, file name under the results root, or path "
-                   "(default: the latest run)")  # fmt: skip
+    add_run_argument(p)
     p.add_argument("--format", choices=["md", "html", "json", "csv"], default="md")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--slo", metavar="FILE", help="TOML SLO file for the grades and tiers")

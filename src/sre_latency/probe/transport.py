@@ -97,8 +97,14 @@ class Transport(ABC):
     def classify(self, exc: BaseException) -> SampleError | None:
         """The DESIGN §5 class of a client exception, or None when it is not a transport error."""
 
-    async def preconnect(self, urls: list[str], per_host: int) -> None:  # noqa: B027
+    async def preconnect(self, urls: list[str], per_host: int) -> None:
         """Open up to ``per_host`` idle connections to each URL's host (no-op when cold)."""
+        if not self.cold:
+            await warm_origins(urls, per_host, self._touch)
+
+    @abstractmethod
+    async def _touch(self, url: str) -> None:
+        """One cheap request to ``url`` that leaves its connection idle in the pool."""
 
     @abstractmethod
     async def aclose(self) -> None: ...
@@ -106,6 +112,32 @@ class Transport(ABC):
 
 def deadline_phase(state: StreamState, first_at: float, total_at: float) -> str:
     return "first token" if state.first_content_ns is None and first_at < total_at else "end"
+
+
+def deadline_exceeded(
+    state: StreamState, first_at: float, total_at: float, first_token_s: float, total_s: float
+) -> DeadlineExceeded:
+    """The deadline that fired: first token while none arrived (and it was the earlier one)."""
+    phase = deadline_phase(state, first_at, total_at)
+    return DeadlineExceeded(phase, first_token_s if phase == "first token" else total_s)
+
+
+async def warm_origins(urls: list[str], per_host: int, touch) -> None:
+    """Await ``touch(origin + "/")`` ``per_host`` times per origin, all at once, so the client
+    keeps that many idle connections; a failed warm-up shows up in the measured samples."""
+    if per_host <= 0:
+        return
+
+    async def quietly(url: str) -> None:
+        try:
+            await touch(url)
+        except Exception:
+            return
+
+    async with asyncio.TaskGroup() as tg:
+        for origin in sorted({origin_of(u) for u in urls}):
+            for _ in range(per_host):
+                tg.create_task(quietly(origin + "/"))
 
 
 _CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
@@ -229,9 +261,7 @@ class HttpxTransport(Transport):
                     await response.aclose()
         except TimeoutError:
             x.t_end = perf_counter_ns()
-            phase = deadline_phase(state, first_at, total_at)
-            seconds = first_token_s if phase == "first token" else total_s
-            raise DeadlineExceeded(phase, seconds) from None
+            raise deadline_exceeded(state, first_at, total_at, first_token_s, total_s) from None
         finally:
             _CURRENT.reset(token)
             _apply_marks(x)
@@ -250,22 +280,9 @@ class HttpxTransport(Transport):
             return sample_error("connection", f"{type(exc).__name__}: {exc}")
         return None
 
-    async def preconnect(self, urls, per_host):
-        if self.cold or per_host <= 0:
-            return
-        origins = sorted({origin_of(u) for u in urls})
-
-        async def touch(url: str) -> None:
-            try:
-                response = await self._client.get(url, headers={"accept-encoding": "identity"})
-                await response.aclose()
-            except Exception:  # a failed warm-up connection shows up in the measured samples
-                return
-
-        async with asyncio.TaskGroup() as tg:
-            for origin in origins:
-                for _ in range(per_host):
-                    tg.create_task(touch(origin + "/"))
+    async def _touch(self, url: str) -> None:
+        response = await self._client.get(url, headers={"accept-encoding": "identity"})
+        await response.aclose()
 
     async def aclose(self):
         await self._client.aclose()

@@ -16,11 +16,9 @@ from time import perf_counter_ns
 
 from sre_latency.probe.providers.base import sample_error
 from sre_latency.probe.transport import (
-    DeadlineExceeded,
     Exchange,
     Transport,
-    deadline_phase,
-    origin_of,
+    deadline_exceeded,
     read_limited,
 )
 
@@ -116,9 +114,7 @@ class AiohttpTransport(Transport):
                     response.release() if state.error is None else response.close()
         except TimeoutError:
             x.t_end = perf_counter_ns()
-            phase = deadline_phase(state, first_at, total_at)
-            seconds = first_token_s if phase == "first token" else total_s
-            raise DeadlineExceeded(phase, seconds) from None
+            raise deadline_exceeded(state, first_at, total_at, first_token_s, total_s) from None
 
     def classify(self, exc):
         aiohttp = self._aiohttp
@@ -130,22 +126,9 @@ class AiohttpTransport(Transport):
             return sample_error("connection", f"{type(exc).__name__}: {exc}")
         return None
 
-    async def preconnect(self, urls, per_host):
-        if self.cold or per_host <= 0:
-            return
-        origins = sorted({origin_of(u) for u in urls})
-
-        async def touch(url: str) -> None:
-            try:
-                async with self._session.get(url) as response:
-                    await response.read()
-            except Exception:  # a failed warm-up connection shows up in the measured samples
-                return
-
-        async with asyncio.TaskGroup() as tg:
-            for origin in origins:
-                for _ in range(per_host):
-                    tg.create_task(touch(origin + "/"))
+    async def _touch(self, url: str) -> None:
+        async with self._session.get(url) as response:
+            await response.read()
 
     async def aclose(self):
         await self._session.close()

@@ -243,9 +243,7 @@ def grade(
         ]
         gate_failed = bool(below)
         gate = f"; below {limit}: {', '.join(below)}" if below else f"; all at {limit} or better"
-    notes = list(cols.validity_notes)
-    if not cols.complete:
-        notes.insert(0, "run is incomplete: it did not finish, grades cover the finished samples")
+    notes = cols.notes("run is incomplete: it did not finish, grades cover the finished samples")
     passed = all(t.passed for p in providers for t in p.thresholds)
     return GradeResult(
         run_id=cols.run_id,

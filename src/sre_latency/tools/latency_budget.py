@@ -247,9 +247,7 @@ def latency_budget_from_run(
         a, b = cols.targets[labels[0]], cols.targets[other]
         for mode in MODES:
             deltas += _paired(a, phase_cols[a.label], b, phase_cols[b.label], mode)
-    notes = list(cols.validity_notes)
-    if not cols.complete:
-        notes.insert(0, "run is incomplete: it did not finish; the budget covers finished samples")
+    notes = cols.notes("run is incomplete: it did not finish; the budget covers finished samples")
     return LatencyBudgetResult(
         run_id=cols.run_id,
         run_path=cols.path,

@@ -18,8 +18,9 @@ from sre_latency.analysis import RunColumns, TargetColumns, load_run_columns
 from sre_latency.errors import ERROR_CLASSES, ConfigError
 from sre_latency.models import Run
 from sre_latency.slo import GRADES, SloTable, default_table, load_slo_file
-from sre_latency.stats import percentile, unpaired_delta_ci
+from sre_latency.stats import percentile
 from sre_latency.tools.grade import grade_target
+from sre_latency.tools.report_advice import fastest_and_slowest, ttft_p50_gap_ci
 from sre_latency.tools.report_models import (
     Consistency,
     ErrorClassReport,
@@ -188,16 +189,10 @@ def _main_finding(cols: RunColumns, targets: list[TargetReport], errors) -> str:
             f"{100 * n_err / n:.1f} % of requests failed, mostly {e.error_class} "
             f"({e.count}, most on {worst})."
         )
-    live = [t for t in targets if t.metrics[0].p50 is not None]
-    if len(live) >= 2:
-        live.sort(key=lambda t: t.metrics[0].p50)
-        fast, slow = live[0], live[-1]
-        ci = unpaired_delta_ci(
-            cols.targets[fast.label].sorted_ok("ttft_ms"),
-            cols.targets[slow.label].sorted_ok("ttft_ms"),
-            "p50",
-            presorted=True,
-        )
+    extremes = fastest_and_slowest(targets)
+    if extremes:
+        fast, slow = extremes
+        ci = ttft_p50_gap_ci(cols, fast, slow)
         if ci and ci[1] > 0:
             return (
                 f"{fast.label} reaches the first token fastest (TTFT p50 "
@@ -209,8 +204,8 @@ def _main_finding(cols: RunColumns, targets: list[TargetReport], errors) -> str:
             f"{fast.metrics[0].p50:.0f}–{slow.metrics[0].p50:.0f} ms and the CI of the "
             "difference includes zero."
         )
-    if live:
-        t = live[0]
+    t = next((t for t in targets if t.metrics[0].p50 is not None), None)
+    if t is not None:
         return (
             f"{t.label} answers with TTFT p50 {t.metrics[0].p50:.0f} ms and p99 "
             f"{t.metrics[0].p99:.0f} ms over {t.metrics[0].n} requests (grade {t.grade})."
@@ -262,9 +257,7 @@ def build_report(cols: RunColumns, slo: SloTable | None = None) -> ReportResult:
         + ("" if cols.valid else ", run INVALID (client saturated)")
     )
     finding = _main_finding(cols, targets, errors)
-    notes = list(cols.validity_notes)
-    if not cols.complete:
-        notes.insert(0, "run is incomplete: it did not finish; figures cover finished samples")
+    notes = cols.notes("run is incomplete: it did not finish; figures cover finished samples")
     return ReportResult(
         run_id=cols.run_id,
         run_path=cols.path,

@@ -180,7 +180,7 @@ def analyze_session(session_id: str, events: SessionEvents) -> SessionTimings:
     found = scan(events)
     calls = found.calls
     # session start: the first event, or earlier when a tool began before it was logged
-    t0: float = int(events.ts_ns[0]) if len(events) else 0
+    t0: int | float = int(events.ts_ns[0]) if len(events) else 0
     if len(calls) and (earliest := float(calls.start_ns.min())) < t0:
         t0 = earliest
     wall_ms = (int(events.ts_ns[-1]) - t0) / 1e6 if len(events) else 0.0
@@ -202,8 +202,8 @@ def analyze_session(session_id: str, events: SessionEvents) -> SessionTimings:
     known = model_ms + tool_wall_ms + permission_ms + idle_ms + startup_ms
     servers = _servers(events, calls, names)
     mcp = main_category == "MCP"
-    main_servers = np.array([s or "?" for s in servers[calls.agent < 0][mcp]], dtype=object)
-    slowest = np.argsort(-calls.duration_ms, kind="stable")[:5].tolist()  # ties: earliest first
+    main_servers = servers[calls.agent < 0][mcp]
+    slowest = _five_slowest(calls.duration_ms)
     lo, hi = found.subagent_spans
     timings = SessionTimings(
         session_id=session_id,
@@ -226,11 +226,24 @@ def analyze_session(session_id: str, events: SessionEvents) -> SessionTimings:
                      for name in sorted(set(main_servers.tolist()))],
         subagents=_stats("Subagents", hi - lo, (lo * 1e6, hi * 1e6), 0) if len(lo) else None,
         subagent_tools=_call_stats("Subagent tools", sub) if len(sub) else None,
-        slowest_calls=[_public(events, calls, i, names, category, servers, t0) for i in slowest],
+        slowest_calls=[_public(events, calls, i, names, category, t0) for i in slowest],
         summary="",
     )  # fmt: skip
     timings.summary = session_summary(timings)
     return timings
+
+
+def _five_slowest(duration_ms) -> list[int]:
+    """Indices of the five longest calls, longest first; among equal ones the earliest first."""
+    import numpy as np
+
+    if len(duration_ms) > 5:
+        fifth = np.partition(duration_ms, len(duration_ms) - 5)[len(duration_ms) - 5]
+        candidates = np.flatnonzero(duration_ms >= fifth)
+    else:
+        candidates = np.arange(len(duration_ms))
+    order = np.argsort(-duration_ms[candidates], kind="stable")
+    return candidates[order[:5]].tolist()
 
 
 def _call_names(events: SessionEvents, calls: Calls) -> list[str]:
@@ -241,7 +254,8 @@ def _call_names(events: SessionEvents, calls: Calls) -> list[str]:
 
 
 def _servers(events: SessionEvents, calls: Calls, names: list[str]):
-    """Each call's MCP server (as logged, else from the tool's name), "?" when unknown."""
+    """Each call's MCP server (as logged, else from the tool's name; "?" when unknown), worked
+    out once per distinct (tool, logged server); None for other tools."""
     import numpy as np
 
     servers = np.full(len(calls), None, dtype=object)
@@ -252,18 +266,29 @@ def _servers(events: SessionEvents, calls: Calls, names: list[str]):
         tool = names[pair // width + 1]
         if categorize(tool) == "MCP":
             logged = events.text("mcp_server", pair % width - 1)
-            servers[inverse == j] = mcp_server_of(tool, logged)
+            servers[inverse == j] = mcp_server_of(tool, logged) or "?"
     return servers
 
 
-def _public(events, calls: Calls, i: int, names, category, servers, t0: float) -> ToolCall:
+def _server_of(events: SessionEvents, calls: Calls, i: int, names: list[str]) -> str | None:
+    tool = names[calls.name[i] + 1]
+    if categorize(tool) != "MCP":
+        return None
+    return mcp_server_of(tool, events.text("mcp_server", int(calls.mcp_server[i])))
+
+
+def _public(events, calls: Calls, i: int, names, category, t0: float) -> ToolCall:
     start = float(calls.start_ns[i])
     return ToolCall(
-        tool_name=names[calls.name[i] + 1], category=category[calls.name[i] + 1],
-        mcp_server=servers[i], tool_use_id=events.text("tool_use_id", int(calls.tool_use_id[i])),
-        duration_ms=float(calls.duration_ms[i]), started_at_s=max(0.0, (start - t0) / 1e9),
-        failed=bool(calls.failed[i]), agent_id=events.text("agent_id", int(calls.agent[i])),
-    )  # fmt: skip
+        tool_name=names[calls.name[i] + 1],
+        category=category[calls.name[i] + 1],
+        mcp_server=_server_of(events, calls, i, names),
+        tool_use_id=events.text("tool_use_id", int(calls.tool_use_id[i])),
+        duration_ms=float(calls.duration_ms[i]),
+        started_at_s=max(0.0, (start - t0) / 1e9),
+        failed=bool(calls.failed[i]),
+        agent_id=events.text("agent_id", int(calls.agent[i])),
+    )
 
 
 def _union_ms(calls: Calls) -> float:
@@ -273,8 +298,8 @@ def _union_ms(calls: Calls) -> float:
 
 
 def _call_stats(name: str, calls: Calls) -> TimingStats:
-    return _stats(name, calls.duration_ms, (calls.start_ns, calls.start_ns + calls.duration_ms * 1e6),
-                  int(calls.failed.sum()))  # fmt: skip
+    intervals = (calls.start_ns, calls.start_ns + calls.duration_ms * 1e6)
+    return _stats(name, calls.duration_ms, intervals, int(calls.failed.sum()))
 
 
 def _stats(name: str, durations, intervals_ns, failures: int) -> TimingStats:

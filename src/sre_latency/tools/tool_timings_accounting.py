@@ -150,35 +150,35 @@ def _permission_waits(ev: SessionEvents, main: np.ndarray, is_post: np.ndarray):
     waits: list[float] = []
     if not len(requests):
         return waits, 0
-    ts = ev.ts_ns[at].tolist()
-    kinds = kind[at].tolist()
-    names = ev.codes["tool_name"][at].tolist()
-    durations = np.nan_to_num(ev.duration_ms[at], nan=0.0).tolist()
-    request_kind, post_kinds = (
-        _K["PermissionRequest"],
-        (_K["PostToolUse"], _K["PostToolUseFailure"]),
+    ts, kinds, names, durations = (
+        ev.ts_ns[at],
+        kind[at],
+        ev.codes["tool_name"][at],
+        ev.duration_ms[at],
     )
+    posts = (_K["PostToolUse"], _K["PostToolUseFailure"])
     pending: list[tuple[int, int]] = []
-    i = int(requests[0])
+    following = iter(requests.tolist())
+    i = next(following)
     while i < len(at):
-        if not pending:  # skip to the next prompt
-            j = int(np.searchsorted(requests, i))
-            if j == len(requests):
-                break
-            i = int(requests[j])
-        k = kinds[i]
-        if k == request_kind:
-            pending.append((ts[i], names[i]))
-        elif k in post_kinds:
+        k = int(kinds[i])
+        if k == _K["PermissionRequest"]:
+            pending.append((int(ts[i]), int(names[i])))
+        elif k in posts:
+            tool = int(names[i])
             for p, (asked, name) in enumerate(pending):
-                if name == names[i]:  # the tool ran: the wait ended at its start
-                    waits.append(max(0.0, (ts[i] - durations[i] * 1e6 - asked) / 1e6))
+                if name == tool:  # the tool ran: the wait ended at its start
+                    logged = float(durations[i])
+                    start = int(ts[i]) - (0.0 if logged != logged else logged) * 1e6
+                    waits.append(max(0.0, (start - asked) / 1e6))
                     del pending[p]
                     break
         else:  # denied or abandoned: the wait ended here
-            waits.extend(max(0.0, (ts[i] - asked) / 1e6) for asked, _ in pending)
+            waits.extend(max(0.0, (int(ts[i]) - asked) / 1e6) for asked, _ in pending)
             pending.clear()
         i += 1
+        if not pending:  # skip to the next prompt
+            i = next((r for r in following if r >= i), len(at))
     return waits, len(requests)
 
 

@@ -8,20 +8,24 @@ Anthropic-compatible gateway through ``ANTHROPIC_BASE_URL``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
-from sre_latency.errors import CredentialsError, ErrorClass, classify_http_status
+from sre_latency.errors import ErrorClass, classify_http_status
 from sre_latency.models import SampleError
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
     Prompt,
+    SSEStreamParser,
     StreamParser,
     StreamState,
+    compact_json,
+    required_credential,
     sample_error,
 )
-from sre_latency.probe.sse import SSEDecoder, SSEEvent
+from sre_latency.probe.providers.base import int_or_none as _int
+from sre_latency.probe.providers.base import json_object as _json
+from sre_latency.probe.sse import SSEEvent
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -37,36 +41,14 @@ ERROR_TYPES: dict[str, ErrorClass] = {
     "not_found_error": "client",
     "request_too_large": "client",
 }
-_CONTENT_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}
+CONTENT_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}
 
 
-_decode = json.JSONDecoder().decode
-
-
-def _json(data: bytes) -> dict | None:
-    try:
-        obj = _decode(data.decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-class AnthropicStreamParser(StreamParser):
+class AnthropicStreamParser(SSEStreamParser):
     """Messages API SSE → StreamState. Unknown events and ``ping`` are ignored."""
 
-    __slots__ = ("_last_ns", "_sse")
-
-    def __init__(self) -> None:
-        self._sse = SSEDecoder()
-        self._last_ns = 0
-
-    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
-        self._last_ns = t_ns
-        self._events(self._sse.feed(data), t_ns, state)
+    __slots__ = ()
+    terminal = "message_stop"
 
     def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
         for event, payload in events:
@@ -86,26 +68,19 @@ class AnthropicStreamParser(StreamParser):
             if kind == b"content_block_delta":
                 delta = obj.get("delta")
                 if isinstance(delta, dict):
-                    key = _CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
+                    key = CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
                     if key is not None and delta.get(key):
                         state.content(t_ns)
             elif kind == b"message_start":
                 message = obj.get("message")
                 if isinstance(message, dict):
-                    _usage(message.get("usage"), state)
+                    merge_usage(message.get("usage"), state)
             elif kind == b"message_delta":
-                _usage(obj.get("usage"), state)
+                merge_usage(obj.get("usage"), state)
             elif kind == b"message_stop":
                 state.done = True
             elif kind == b"error":
-                err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
-                etype = err.get("type") or "error"
-                state.fail("stream_error", f"{etype}: {err.get('message', '')}".strip(": "))
-
-    def close(self, state: StreamState) -> None:
-        self._events(self._sse.close(), self._last_ns, state)
-        if state.error is None and not state.done:
-            state.fail("protocol", "stream ended without message_stop")
+                state.fail("stream_error", stream_error_text(obj))
 
 
 _DELTA_HEAD = b'{"type":"content_block_delta","index":'
@@ -138,7 +113,14 @@ def _name(event: bytes | None) -> str:
     return event.decode("ascii", "replace") if event is not None else "(unnamed)"
 
 
-def _usage(usage: object, state: StreamState) -> None:
+def stream_error_text(event: dict) -> str:
+    """``error_type: message`` of an Anthropic ``error`` event (also inside Bedrock invoke)."""
+    err = event.get("error") if isinstance(event.get("error"), dict) else {}
+    etype = err.get("type") or "error"
+    return f"{etype}: {err.get('message', '')}".strip(": ")
+
+
+def merge_usage(usage: object, state: StreamState) -> None:
     """Merge a usage object; ``message_delta`` carries cumulative output tokens."""
     if not isinstance(usage, dict):
         return
@@ -170,12 +152,7 @@ class AnthropicAdapter(Adapter):
 
     def __init__(self, target, settings):
         super().__init__(target, settings)
-        key = settings.env.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise CredentialsError(
-                "ANTHROPIC_API_KEY is not set; export it, or add --emulate to measure the "
-                "built-in emulator instead."
-            )
+        key = required_credential(settings.env, "ANTHROPIC_API_KEY")
         self._headers = {
             "x-api-key": key,
             "anthropic-version": ANTHROPIC_VERSION,
@@ -193,8 +170,7 @@ class AnthropicAdapter(Adapter):
         }
         if prompt.system:
             body["system"] = prompt.system
-        content = json.dumps(body, separators=(",", ":")).encode()
-        return PreparedRequest("POST", self._url, dict(self._headers), content)
+        return PreparedRequest("POST", self._url, dict(self._headers), compact_json(body))
 
     def parser(self) -> StreamParser:
         return AnthropicStreamParser()

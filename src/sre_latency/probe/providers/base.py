@@ -19,7 +19,7 @@ Rules for adapters:
 
 - ``__init__`` resolves credentials from ``settings.env`` (never ``os.environ`` directly, so tests
   and ``--emulate`` can supply their own) and raises ``CredentialsError`` with one sentence naming
-  the variable and suggesting ``--emulate`` when they are missing.
+  the variable and suggesting ``--emulate`` when they are missing (``required_credential``).
 - A *content delta* (DESIGN §3: Anthropic ``content_block_delta`` text/thinking, Bedrock
   ``contentBlockDelta``, OpenAI first non-empty ``delta.content``) is recorded with
   ``state.content(t_ns)`` using the chunk's arrival time, never a later clock reading.
@@ -35,24 +35,31 @@ Rules for adapters:
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from sre_latency.errors import ErrorClass
+from sre_latency.errors import CredentialsError, ErrorClass
 from sre_latency.models import ProviderName, SampleError
 from sre_latency.probe.prompts import Prompt
+from sre_latency.probe.sse import SSEDecoder, SSEEvent
 
 __all__ = [
     "Adapter",
     "PreparedRequest",
     "ProbeSettings",
     "Prompt",
+    "SSEStreamParser",
     "StreamParser",
     "StreamState",
     "Target",
+    "compact_json",
+    "int_or_none",
+    "json_object",
+    "required_credential",
     "sample_error",
 ]
 
@@ -144,6 +151,67 @@ class StreamParser(ABC):
     @abstractmethod
     def close(self, state: StreamState) -> None:
         """The body ended; set a ``protocol`` error if the terminal event never came."""
+
+
+class SSEStreamParser(StreamParser):
+    """The SSE protocols' shared scaffolding: decoder, last arrival time, terminal check.
+
+    Subclasses implement ``_events`` and name their ``terminal`` event; ``feed`` hands each
+    chunk's completed events straight to it, so the hot path has no extra call layer.
+    """
+
+    __slots__ = ("_last_ns", "_sse")
+    terminal: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._sse = SSEDecoder()
+        self._last_ns = 0
+
+    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
+        self._last_ns = t_ns
+        self._events(self._sse.feed(data), t_ns, state)
+
+    @abstractmethod
+    def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
+        """Apply the events one chunk completed, all of which arrived at ``t_ns``."""
+
+    def close(self, state: StreamState) -> None:
+        # Events completed only by the end of the body arrived with the last chunk.
+        self._events(self._sse.close(), self._last_ns, state)
+        if state.error is None and not state.done:
+            state.fail("protocol", f"stream ended without {self.terminal}")
+
+
+_decode_json = json.JSONDecoder().decode
+
+
+def json_object(data: bytes) -> dict | None:
+    """The JSON object in ``data``, or None: parsers must never raise on malformed bytes."""
+    try:
+        obj = _decode_json(data.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def compact_json(body: dict) -> bytes:
+    """Request bytes without spaces: every adapter sends the same compact form."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def required_credential(env: Mapping[str, str], name: str, how: str = "export it") -> str:
+    """The variable ``name`` from ``env``, or one sentence naming it and offering ``--emulate``."""
+    value = env.get(name)
+    if not value:
+        raise CredentialsError(
+            f"{name} is not set; {how}, or add --emulate to measure the built-in emulator instead."
+        )
+    return value
+
+
+def int_or_none(value: object) -> int | None:
+    """A token count only when it really is an int (JSON ``true`` is not a count)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Adapter(ABC):

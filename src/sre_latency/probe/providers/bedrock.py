@@ -59,6 +59,7 @@ from sre_latency.probe.bedrock_auth import (
     scrub,
 )
 from sre_latency.probe.model_names import resolve_model
+from sre_latency.probe.providers.anthropic import CONTENT_DELTAS, merge_usage, stream_error_text
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -67,8 +68,10 @@ from sre_latency.probe.providers.base import (
     StreamParser,
     StreamState,
     Target,
+    compact_json,
     sample_error,
 )
+from sre_latency.probe.providers.base import int_or_none as _int
 
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 BEDROCK_APIS = ("invoke", "converse")
@@ -93,7 +96,6 @@ HTTP_ERROR_TYPES: dict[str, ErrorClass] = {
     "ResourceNotFoundException": "client",
     "ConflictException": "client",
 }
-_CONTENT_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}
 
 
 def _json(data: bytes) -> Any:
@@ -101,10 +103,6 @@ def _json(data: bytes) -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _ms(value: object) -> float | None:
@@ -226,24 +224,22 @@ class InvokeStreamParser(_EventStreamParser):
         if kind == "content_block_delta":
             delta = event.get("delta")
             if isinstance(delta, dict):
-                key = _CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
+                key = CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
                 if key is not None and delta.get(key):
                     state.content(t_ns)
         elif kind == "message_start":
             message = event.get("message")
             if isinstance(message, dict):
-                _anthropic_usage(message.get("usage"), state)
+                merge_usage(message.get("usage"), state)
         elif kind == "message_delta":
-            _anthropic_usage(event.get("usage"), state)
+            merge_usage(event.get("usage"), state)
         elif kind == "message_stop":
             metrics = event.get("amazon-bedrock-invocationMetrics")
             if isinstance(metrics, dict):
                 _invocation_metrics(metrics, state)
                 state.done = True
         elif kind == "error":
-            err = event.get("error") if isinstance(event.get("error"), dict) else {}
-            etype = err.get("type") or "error"
-            state.fail("stream_error", f"{etype}: {err.get('message', '')}".strip(": "))
+            state.fail("stream_error", stream_error_text(event))
 
 
 class ConverseStreamParser(_EventStreamParser):
@@ -282,19 +278,6 @@ class ConverseStreamParser(_EventStreamParser):
             metrics = obj.get("metrics") if isinstance(obj.get("metrics"), dict) else {}
             state.server_latency_ms = _ms(metrics.get("latencyMs"))
         state.done = self._stopped and self._metadata
-
-
-def _anthropic_usage(usage: object, state: StreamState) -> None:
-    if not isinstance(usage, dict):
-        return
-    if (v := _int(usage.get("input_tokens"))) is not None:
-        state.input_tokens = v
-    if (v := _int(usage.get("output_tokens"))) is not None:
-        state.output_tokens = v
-    if (v := _int(usage.get("cache_read_input_tokens"))) is not None:
-        state.cache_read_tokens = v
-    if (v := _int(usage.get("cache_creation_input_tokens"))) is not None:
-        state.cache_write_tokens = v
 
 
 def _invocation_metrics(metrics: Mapping[str, Any], state: StreamState) -> None:
@@ -373,7 +356,7 @@ class BedrockAdapter(Adapter):
         return body
 
     def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
-        content = json.dumps(self.body(prompt, max_tokens), separators=(",", ":")).encode()
+        content = compact_json(self.body(prompt, max_tokens))
         headers = {
             "content-type": "application/json",
             "accept": "application/vnd.amazon.eventstream",

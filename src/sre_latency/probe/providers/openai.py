@@ -9,20 +9,24 @@ gateways' thinking text) of a chunk; tokens come from the final ``usage`` chunk 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
-from sre_latency.errors import CredentialsError, ErrorClass, classify_http_status
+from sre_latency.errors import ErrorClass, classify_http_status
 from sre_latency.models import SampleError
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
     Prompt,
+    SSEStreamParser,
     StreamParser,
     StreamState,
+    compact_json,
+    required_credential,
     sample_error,
 )
-from sre_latency.probe.sse import SSEDecoder, SSEEvent
+from sre_latency.probe.providers.base import int_or_none as _int
+from sre_latency.probe.providers.base import json_object as _json
+from sre_latency.probe.sse import SSEEvent
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -41,21 +45,6 @@ ERROR_TYPES: dict[str, ErrorClass] = {
 _CONTENT_KEYS = ("content", "reasoning_content", "reasoning")
 
 
-_decode = json.JSONDecoder().decode
-
-
-def _json(data: bytes) -> dict | None:
-    try:
-        obj = _decode(data.decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _error_text(obj: dict) -> tuple[str | None, str]:
     """(type or code, message) of ``{"error": {...}}`` or vLLM's ``{"object": "error", ...}``."""
     err = obj.get("error")
@@ -67,18 +56,11 @@ def _error_text(obj: dict) -> tuple[str | None, str]:
     return (str(obj.get("type")) if obj.get("type") else None), str(obj.get("message") or "")
 
 
-class OpenAIStreamParser(StreamParser):
+class OpenAIStreamParser(SSEStreamParser):
     """Chat Completions SSE → StreamState."""
 
-    __slots__ = ("_last_ns", "_sse")
-
-    def __init__(self) -> None:
-        self._sse = SSEDecoder()
-        self._last_ns = 0
-
-    def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
-        self._last_ns = t_ns
-        self._events(self._sse.feed(data), t_ns, state)
+    __slots__ = ()
+    terminal = "data: [DONE]"
 
     def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
         for event, payload in events:
@@ -105,11 +87,6 @@ class OpenAIStreamParser(StreamParser):
             usage = obj.get("usage")
             if isinstance(usage, dict):
                 _usage(usage, state)
-
-    def close(self, state: StreamState) -> None:
-        self._events(self._sse.close(), self._last_ns, state)
-        if state.error is None and not state.done:
-            state.fail("protocol", "stream ended without data: [DONE]")
 
 
 def _usage(usage: dict, state: StreamState) -> None:
@@ -141,12 +118,9 @@ class OpenAIAdapter(Adapter):
 
     def __init__(self, target, settings):
         super().__init__(target, settings)
-        key = settings.env.get("OPENAI_API_KEY")
-        if not key:
-            raise CredentialsError(
-                "OPENAI_API_KEY is not set; export it (any value for a gateway without auth), "
-                "or add --emulate to measure the built-in emulator instead."
-            )
+        key = required_credential(
+            settings.env, "OPENAI_API_KEY", "export it (any value for a gateway without auth)"
+        )
         self._headers = {
             "authorization": f"Bearer {key}",
             "content-type": "application/json",
@@ -166,8 +140,7 @@ class OpenAIAdapter(Adapter):
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        content = json.dumps(body, separators=(",", ":")).encode()
-        return PreparedRequest("POST", self._url, dict(self._headers), content)
+        return PreparedRequest("POST", self._url, dict(self._headers), compact_json(body))
 
     def parser(self) -> StreamParser:
         return OpenAIStreamParser()

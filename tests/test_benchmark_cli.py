@@ -95,3 +95,60 @@ def test_latency_check_on_the_emulator_reports_each_provider_with_its_connection
     assert all(r["status"] == "ok" and r["connect_ms"] is not None for r in rows.values())
     assert all(r["ttft_ms"] <= r["total_ms"] for r in rows.values())
     assert Path(result["path"]).is_file()
+
+
+def test_an_output_that_is_a_directory_is_refused_before_anything_is_sent(tmp_path, capsys):
+    argv = ["benchmark", "--emulate", "-n", "1", "--output", str(tmp_path), *QUICK]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [] and not tmp_path.with_suffix(".jsonl").exists()
+
+
+def test_an_output_below_a_regular_file_is_one_sentence_and_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    argv = ["benchmark", "--emulate", "-n", "1", "--output", str(blocker / "run.json"), *QUICK]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the run file" in err and "not a directory" in err
+    assert "Traceback" not in err
+
+
+def test_a_run_file_that_cannot_be_written_keeps_every_sample_in_the_journal(
+    tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    from sre_latency import store
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_atomic", disk_full)
+    out = tmp_path / "run.json"
+    argv = ["benchmark", "--emulate", "--providers", "openai", "-n", "3", "--warmup", "0"]
+    assert main([*argv, "--output", str(out), *QUICK]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "run.jsonl" in err and "Traceback" not in err
+    run = store.load_journal(out.with_suffix(".jsonl"))
+    assert len(run.providers["openai"].samples) == 3 and run.complete is False
+
+
+def test_the_emulator_flag_help_states_the_defaults_emulate_really_uses():
+    from sre_latency.commands.benchmark import EMULATOR_FLAGS
+    from sre_latency.emulator import EmulatorProfile
+    from sre_latency.tools.benchmark import EMULATE_PROFILE
+
+    defaults = {**EmulatorProfile().model_dump(), **EMULATE_PROFILE}
+    for flag, field, _, help_text in EMULATOR_FLAGS:
+        assert f"(default {defaults[field]:g})" in help_text, flag
+
+
+def test_latency_check_names_a_bad_flag_instead_of_calling_every_provider_unconfigured(
+    monkeypatch, capsys
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    assert main(["latency-check", "--bedrock-geo", "mars"]) == 2
+    err = capsys.readouterr().err
+    assert "--bedrock-geo" in err and "no provider has credentials" not in err

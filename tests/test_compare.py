@@ -60,6 +60,16 @@ def test_a_provider_that_starts_failing_is_an_error_rate_regression(base, tmp_pa
     assert any("openai is missing from" in n for n in result.notes)
 
 
+def test_each_delta_carries_the_n_behind_both_of_its_figures(base, tmp_path_factory):
+    dead = emulated_run("dead", tmp_path_factory)  # every request failed: no TTFT at all
+    result = compare([base, dead])
+    base_target = next(t for t in result.targets if t.label == "anthropic").runs[0]
+    ttft, rate = _delta(result, "anthropic", 1, "ttft_ms p50"), _delta(result, "anthropic", 1,
+                                                                      "error_rate")  # fmt: skip
+    assert (ttft.baseline_n, ttft.n) == (base_target.ok, 0) and ttft.delta is None
+    assert rate.baseline_n == base_target.n and rate.n > 0
+
+
 def test_a_few_errors_in_a_small_run_are_not_called_a_regression_without_evidence():
     from sre_latency.stats import proportion_delta_ci
 
@@ -93,6 +103,13 @@ def test_fewer_than_two_runs_is_nothing_to_compare(base, capsys):
         compare([base])
     assert main(["compare", str(base)]) == 2
     assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_runs_together_with_latest_are_refused_rather_than_silently_ignored(base, slow, capsys):
+    with pytest.raises(ConfigError, match="not both"):
+        compare([base, slow], latest=2)
+    assert main(["compare", str(base), str(slow), "--latest", "2"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_latest_n_compares_the_newest_runs_oldest_first(base, slow):

@@ -98,6 +98,14 @@ def test_thresholds_pass_and_fail_per_provider(base):
     assert not result.thresholds_passed
 
 
+def test_each_threshold_carries_the_unit_and_n_of_its_value(faulty):
+    result = grade(faulty, thresholds=["ttft_ms p95 < 500", "error_rate < 1%"])
+    for p in result.providers:
+        latency, errors = p.thresholds
+        assert (latency.unit, latency.n) == ("ms", p.ok)  # over successful samples
+        assert (errors.unit, errors.n) == ("fraction", p.n)  # over every request
+
+
 def test_fail_below_exits_1_when_a_provider_grades_below_and_0_otherwise(faulty, base, capsys):
     assert main(["grade", str(faulty), "--fail-below", "B"]) == 1
     assert main(["grade", str(base), "--fail-below", "A"]) == 0

@@ -128,6 +128,16 @@ def test_an_incomplete_or_unknown_threshold_is_refused(expression):
         parse_threshold(expression, "--threshold")
 
 
+@pytest.mark.parametrize("expression", ["error_rate < 5 ms", "output_tps mean > 50ms"])
+def test_a_threshold_with_ms_on_a_metric_that_is_not_a_time_is_refused(expression):
+    with pytest.raises(ConfigError, match="is not in ms"):
+        parse_threshold(expression, "--threshold")
+
+
+def test_a_threshold_may_spell_out_ms_on_a_time():
+    assert parse_threshold("ttft_ms p95 < 500 ms").value == 500.0
+
+
 @given(
     st.lists(st.floats(0, 1e5), min_size=4, max_size=4).map(sorted),
     st.floats(0, 2e5),

@@ -97,6 +97,11 @@ def test_an_incomplete_run_says_so(tmp_path_factory):
     assert result.summary.endswith("(run incomplete).")
 
 
+def test_measuring_flags_with_a_saved_run_are_refused_rather_than_ignored(faulty, capsys):
+    assert main(["latency-budget", str(faulty), "--emulate", "--providers", "bedrock"]) == 2
+    assert "--providers, --emulate only apply when measuring" in capsys.readouterr().err
+
+
 def test_a_bad_request_count_is_one_sentence_and_exit_2(capsys):
     assert main(["latency-budget", "--emulate", "-n", "1"]) == 2
     err = capsys.readouterr().err

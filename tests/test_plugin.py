@@ -65,6 +65,34 @@ def test_each_slash_command_calls_the_mcp_tool_of_the_same_name(command):
         pytest.fail(f"the MCP server does not register {tool}")
 
 
+def _schema_names(schema, found: set[str]) -> set[str]:
+    """Every property name anywhere in a JSON schema (nested models included)."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                found.update(value)
+            _schema_names(value, found)
+    elif isinstance(schema, list):
+        for value in schema:
+            _schema_names(value, found)
+    return found
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.stem)
+def test_each_slash_command_names_only_real_parameters_and_result_fields(command):
+    from sre_latency.server import build_server
+
+    tools = {t.name: t for t in asyncio.run(build_server().list_tools())}
+    tool = tools[command.stem.replace("-", "_")]
+    params = set(tool.input_schema["properties"])
+    fields = _schema_names(tool.output_schema or {}, set())
+    text = command.read_text()
+    assert set(re.findall(r"\b([a-z_]+)=", text)) <= params  # `n=…`, `latest=N`: arguments
+    values = {"anthropic", "bedrock", "openai", "all"}  # provider names the commands mention
+    named = set(re.findall(r"`([a-z][a-z0-9_]*)`", text))
+    assert named <= params | fields | values
+
+
 def test_skill_has_frontmatter_that_triggers_on_latency_talk_and_names_the_tools():
     fields, body = _frontmatter(REPO / "skills" / "latency-advisor" / "SKILL.md")
     assert fields["name"] == "latency-advisor"

@@ -333,3 +333,31 @@ def test_the_compact_delta_shortcut_agrees_with_parsing_the_json(text, index, ki
     spaced = json.dumps(event).encode()  # not the compact form: always parsed
     slow = parse("anthropic", b"event: content_block_delta\ndata: " + spaced + b"\n\n")
     assert slow.content_deltas == fast.content_deltas
+
+
+@pytest.mark.parametrize(
+    ("provider", "variable", "body"),
+    [
+        (
+            "anthropic",
+            "ANTHROPIC_API_KEY",
+            '{{"type":"error","error":{{"type":"authentication_error",'
+            '"message":"invalid x-api-key {key}"}}}}',
+        ),
+        (
+            "openai",
+            "OPENAI_API_KEY",
+            '{{"error":{{"message":"Invalid proxy token {key}",'
+            '"type":"auth_error","code":"401"}}}}',
+        ),
+    ],
+)
+def test_a_gateway_that_echoes_the_refused_key_never_gets_it_into_the_sample(
+    provider, variable, body
+):
+    key = "sk-gateway-echo-0123456789"
+    target = Target(provider, provider, "m", "http://127.0.0.1:9")
+    adapter = adapter_class(provider)(target, ProbeSettings(env={variable: key}))
+    error = adapter.error_from_response(401, {}, body.format(key=key).encode())
+    assert error.class_ == "auth" and error.status == 401
+    assert key not in error.message and "[redacted]" in error.message

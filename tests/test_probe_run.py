@@ -116,3 +116,19 @@ def test_sigterm_saves_the_run_with_its_finished_samples_and_exits_130(tmp_path)
     run = load_run_file(out)
     assert not run.complete and not journal.exists()
     assert len(run.providers["openai"].samples) >= 3
+
+
+async def test_a_token_in_the_gateway_url_never_reaches_the_run_file(monkeypatch):
+    from sre_latency.emulator import Emulator, EmulatorProfile
+
+    profile = EmulatorProfile.build(**QUICK)
+    async with Emulator(profile) as emu, asyncio.timeout(30):
+        host = emu.base_url.removeprefix("http://")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://user:s3cret-pw@{host}/?key=s3cret-q")
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-key")
+        opts = BenchmarkOptions(providers=["anthropic"], n=1, warmup=0)
+        result = await run_benchmark(opts)
+    text = Path(result.path).read_text()
+    assert "s3cret" not in text and "sk-test-key" not in text
+    run = load_run_file(Path(result.path))
+    assert run.providers["anthropic"].endpoint == emu.base_url + "/"

@@ -156,3 +156,18 @@ def test_routing_advice_needs_a_difference_whose_ci_excludes_zero(base):
     (rec,) = [x for x in r.recommendations if x.text.startswith("Route")]
     assert rec.text == "Route latency-sensitive traffic to anthropic rather than openai."
     assert "95 % CI" in rec.evidence
+
+
+def test_a_target_that_misses_the_slo_table_is_never_told_no_action_is_needed(base, tmp_path):
+    from sre_latency.analysis import load_run_columns
+    from sre_latency.slo import load_slo_file
+    from sre_latency.tools.report import build_report
+
+    cols = load_run_columns(base)
+    cols.targets = {"anthropic": cols.targets["anthropic"]}  # one healthy target: no rule fires
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[grades]\nttft_ms.p50 = [1, 2, 3, 4]\n")  # its ~30 ms TTFT grades F
+    (advice,) = build_report(cols, load_slo_file(strict)).recommendations
+    assert not advice.text.startswith("No action") and "anthropic F" in advice.evidence
+    (fine,) = build_report(cols).recommendations
+    assert fine.text.startswith("No action") and "anthropic A" in fine.evidence

@@ -125,7 +125,11 @@ async def test_arguments_out_of_bounds_are_rejected_before_anything_runs():
         for args in ({**FAST, "n": 501}, {**FAST, "concurrency": 65}, {**FAST, "n": 0}):
             result = await _call(client, "benchmark", args)
             assert result.is_error, args
+        bad_format = await _call(client, "report", {"format": "pdf"})
     assert RunStore().list_paths() == []
+    text = bad_format.content[0].text  # one sentence naming the parameter, no pydantic report
+    assert bad_format.is_error and "\n" not in text and "errors.pydantic.dev" not in text
+    assert "bad format:" in text and "'pdf'" in text
 
 
 async def test_latency_check_on_the_emulator_reports_one_request_per_provider():
@@ -149,6 +153,8 @@ async def test_grade_compare_and_report_read_the_saved_runs():
             client, "compare", {"runs": [first["run_id"], Path(second["path"]).name]}
         )
         reported = await _call(client, "report", {})
+        both = await _call(client, "compare", {"runs": [first["run_id"]] * 2, "latest": 2})
+    assert both.is_error and "either runs or latest N, not both" in both.content[0].text
     assert graded.structured_content["run_id"] == first["run_id"]
     assert graded.structured_content["grade"] in {"A", "B", "C", "D", "F"}
     assert compared.structured_content["baseline_run_id"] in {first["run_id"], second["run_id"]}
@@ -197,12 +203,14 @@ async def test_latency_budget_measures_warm_and_cold_and_analyses_saved_runs():
         )
         out = measured.structured_content
         again = await _call(client, "latency_budget", {"run": out["run_id"]})
+        mixed = await _call(client, "latency_budget", {"run": out["run_id"], "emulate": True})
     assert not measured.is_error, measured.content[0].text
     assert out["state"] == "done" and out["kind"] == "latency_budget"
     assert steps == [1, 2, 3, 4, 5, 6, 7, 8]  # 2 providers × 2 modes × n=2
     modes = {m["mode"] for t in out["budget"]["targets"] for m in t["modes"]}
     assert modes == {"warm", "cold"}
     assert again.structured_content["budget"]["run_id"] == out["run_id"]
+    assert mixed.is_error and "emulate only apply when measuring" in mixed.content[0].text
 
 
 async def test_tool_timings_accounts_for_a_real_session_logged_by_the_hook(tmp_path):

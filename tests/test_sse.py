@@ -98,8 +98,8 @@ def test_a_byte_order_mark_at_the_start_is_skipped():
 def test_an_event_without_data_is_not_dispatched_and_a_cut_event_is_dropped():
     dec = SSEDecoder()
     assert dec.feed(b"event: ping\n\n: comment only\n\ndata: partial") == []
-    assert dec.pending
     assert dec.close() == []
+    assert dec.feed(b"data: next\n\n") == [SSEEvent(None, b"next")]  # nothing of it survives
 
 
 def test_a_crlf_split_between_chunks_is_one_line_end_not_two():

@@ -145,3 +145,13 @@ def test_of_two_runs_started_in_the_same_second_the_one_written_last_is_latest(t
     os.utime(a, ns=(1_000_000_000, 1_000_000_000))
     os.utime(b, ns=(2_000_000_000, 2_000_000_000))
     assert store.latest() == b
+
+
+def test_a_failed_atomic_write_leaves_no_temp_file(tmp_path):
+    from sre_latency.store import write_atomic
+
+    target = tmp_path / "taken"
+    target.mkdir()  # a directory where the file should go: the rename fails
+    with pytest.raises(OSError):
+        write_atomic(target, "{}")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

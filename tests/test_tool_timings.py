@@ -183,6 +183,8 @@ def test_bad_requests_raise_one_clear_sentence(tmp_path):
         tool_timings(log_path=log, last=0)
     with pytest.raises(ConfigError, match="does not exist"):
         tool_timings(from_transcript=tmp_path / "nope.jsonl")
+    with pytest.raises(ConfigError, match="--session and --last each choose"):
+        tool_timings(log_path=log, session="nope", last=2)  # not one silently ignored
 
 
 def test_transcript_of_a_real_session_gives_the_same_categories_and_usage():
@@ -225,6 +227,18 @@ def test_a_session_can_be_named_by_a_unique_prefix(tmp_path):
     assert result.sessions[0].session_id == "514a283c-f390-491c-a65f-46b6143415b4"
     with pytest.raises(ConfigError, match="matches 2 sessions"):
         tool_timings(log_path=log, session="2")  # 257b3f7a… and 2783f8f2…
+
+
+def test_a_file_that_is_not_a_transcript_is_refused_instead_of_reading_as_an_empty_session(
+    tmp_path, capsys
+):
+    hook_log = replay(fixture_lines("a1-session-events.jsonl"), tmp_path, tmp_path)
+    with pytest.raises(ConfigError, match="is not a Claude Code transcript"):
+        tool_timings(from_transcript=hook_log)  # valid JSONL, but the hook's, not a transcript
+    toml = tmp_path / "slo.toml"
+    toml.write_text("x = [1,\n")
+    assert main(["tool-timings", "--from-transcript", str(toml)]) == 2
+    assert "is not a Claude Code transcript" in capsys.readouterr().err
 
 
 def test_a_truncated_transcript_is_read_up_to_the_damage(tmp_path):

@@ -6,6 +6,9 @@ arguments (about 3 ms each here), and its output schema needs the result model, 
 tool module that imports numpy and the probe (about as long again as importing the MCP SDK). So
 each tool is recorded at registration and built, with the SDK's own ``Tool.from_function`` and
 ``FuncMetadata``, the first time any tool is listed, called or its input schema looked up.
+
+Arguments that break the input schema (``n=0``, ``format="pdf"``) reach the model as one
+sentence naming the parameter, not pydantic's multi-line report with its documentation link.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import ToolAnnotations
+from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,29 @@ class LazyOutputServer(MCPServer):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None):  # type: ignore[override]
         self.build_tools()
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(
+                f"Error executing tool {name}: {_bad_argument(exc.__cause__)}"
+            ) from None
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         # The SDK looks a tool's input schema up before a call reaches call_tool.
         self.build_tools()
         return super()._tool_input_schema(name)
+
+
+def _bad_argument(exc: ValidationError) -> str:
+    """The first complaint about the arguments, as one sentence naming the parameter."""
+    errors = exc.errors()
+    err = errors[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "the arguments"
+    got = "" if err["type"] == "missing" else f" (got {err.get('input')!r:.60})"
+    more = f" ({len(errors) - 1} more problem(s) besides)" if len(errors) > 1 else ""
+    return (
+        f"bad {where}: {err['msg'].rstrip('.')}{got}{more}; fix it as the tool's input schema "
+        "says and call again."
+    )

@@ -32,7 +32,10 @@ class RunStatus(BaseModel):
         description="running: goes on in the server; done: finished and saved; cancelled or "
         "incomplete: stopped early, finished samples saved; failed: see summary"
     )
-    path: str = Field(description="the run file (empty until a latency budget is saved)")
+    path: str = Field(
+        description="the run file; written when the run ends or is stopped (a benchmark journals "
+        "its finished samples beside it, in <run_id>.jsonl, meanwhile)"
+    )
     finished_requests: int
     planned_requests: int
     share_done_pct: float = Field(description="finished / planned requests, in percent")

@@ -184,7 +184,8 @@ LastSessions = Annotated[
 FromTranscript = Annotated[
     str | None,
     Field(
-        description="Read this Claude Code transcript (.jsonl under ~/.claude) instead of the "
-        "hook log, for sessions recorded without the hook."
+        description="Read this Claude Code transcript instead of the hook log, for sessions "
+        "recorded without the hook: a session's .jsonl under ~/.claude (or $CLAUDE_CONFIG_DIR), "
+        "as a path or relative to that folder, e.g. 'projects/<project>/<session-id>.jsonl'."
     ),
 ]

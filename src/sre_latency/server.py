@@ -233,14 +233,21 @@ def build_server(log_level: str = "WARNING") -> MCPServer:
         wait (request sent → headers), headers → first token, generation; warm (reused) and
         cold (fresh) connections side by side, with provider-vs-provider differences per phase
         and 95 % CIs; for Bedrock, server latency vs network overhead. Use it to explain WHY
-        one path is slower. Measuring COSTS API CREDITS (2 × n requests per provider) unless
-        emulate=true; with run, it analyses a saved run for free. One progress notification
+        one path is slower. Measuring COSTS API CREDITS (2 × (n + warmup) requests per provider)
+        unless emulate=true; with run, it analyses a saved run for free. One progress notification
         per finished request; max_seconds as for benchmark.
         """
         from sre_latency.mcp_runs import BudgetRunHandle, ProgressTracker, saved_budget
 
         with _tool_errors():
             if run is not None:
+                measuring = [name for name, value in (("providers", providers), ("model", model),
+                             ("emulate", emulate), ("output", output)) if value]  # fmt: skip
+                if measuring:
+                    raise ToolError(
+                        f"{', '.join(measuring)} only apply when measuring, and run reads a "
+                        "saved run: drop run to measure, or drop those to analyse the run."
+                    )
                 return saved_budget(_store(), run)
             from sre_latency.mcp_options import latency_budget_options
 
@@ -315,10 +322,7 @@ def build_server(log_level: str = "WARNING") -> MCPServer:
             store = _store()
             paths = [resolve_run(store, r) for r in runs or []]
             return compare_runs(
-                paths or None,
-                latest=None if paths else latest,
-                metrics=metrics,
-                min_change_pct=min_change_pct,
+                paths, latest=latest, metrics=metrics, min_change_pct=min_change_pct
             )
 
     server.add_lazy_tool(

@@ -155,6 +155,8 @@ def parse_threshold(expression: str, where: str = "threshold") -> Threshold:
         if metric not in RATE_METRICS:
             raise ConfigError(f"{where}: '%' only applies to error_rate in {expression!r}.")
         value /= 100.0
+    if m["unit"] == "ms" and unit_of(metric) != "ms":
+        raise ConfigError(f"{where}: {metric} is not in ms, so 'ms' is wrong in {expression!r}.")
     return Threshold(expression.strip(), metric, stat, m["op"], value)
 
 

@@ -56,6 +56,7 @@ def read_transcript(path: Path) -> TranscriptEvents:
     result = TranscriptEvents(session_id=path.stem, lines_read=len(raw_lines))
     tool_started: dict[str, tuple[int, str]] = {}
     seen_responses: set[tuple[Any, Any]] = set()
+    entries = 0  # user and assistant entries read
     for raw in raw_lines:
         try:
             entry = json.loads(raw)
@@ -72,6 +73,7 @@ def read_transcript(path: Path) -> TranscriptEvents:
         if ts_ns is None or not isinstance(message, dict):
             result.malformed_lines += 1
             continue
+        entries += 1
         if isinstance(entry.get("sessionId"), str):
             result.session_id = entry["sessionId"]
         base = {"ts_ns": ts_ns, "session_id": result.session_id}
@@ -81,6 +83,12 @@ def read_transcript(path: Path) -> TranscriptEvents:
             _assistant(entry, message, base, result, tool_started, seen_responses)
         else:
             _user(entry, message, base, result, tool_started)
+    if not entries:  # e.g. a hook log or another program's JSONL: say so, never show 0 ms
+        raise ConfigError(
+            f"{path} is not a Claude Code transcript: none of its {len(raw_lines)} lines is a "
+            "user or assistant entry with a timestamp; give a session's .jsonl file from "
+            "~/.claude/projects/."
+        )
     result.events.sort(key=lambda e: e["ts_ns"])  # stable: entries are mostly in order already
     return result
 

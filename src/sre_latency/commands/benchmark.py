@@ -10,8 +10,8 @@ from sre_latency.commands._common import add_json_flag, bad_flag
 
 EMULATOR_FLAGS = (
     # (flag, EmulatorProfile field, type, help)
-    ("--emulator-ttft-ms", "ttft_ms", float, "emulated time to first token (default 200)"),
-    ("--emulator-itl-ms", "itl_ms", float, "emulated gap between tokens (default 10)"),
+    ("--emulator-ttft-ms", "ttft_ms", float, "emulated time to first token (default 100)"),
+    ("--emulator-itl-ms", "itl_ms", float, "emulated gap between tokens (default 4)"),
     ("--emulator-output-tokens", "output_tokens", int, "emulated output tokens (default 64)"),
     ("--emulator-jitter-ms", "jitter_ms", float, "emulated ± jitter on TTFT and gaps (default 0)"),
     ("--emulator-stall-ms", "stall_ms", float, "how long the timeout fault stalls (default 30000)"),

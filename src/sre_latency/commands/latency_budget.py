@@ -97,7 +97,16 @@ def _handle(args: argparse.Namespace) -> int:
     from sre_latency.commands._common import emit_json
 
     if args.run:
+        from sre_latency.errors import ConfigError
         from sre_latency.tools.latency_budget import latency_budget_from_run
+
+        measuring = [f for f, v in (("--providers", args.providers), ("--model", args.model),
+                                    ("--emulate", args.emulate), ("--output", args.output)) if v]  # fmt: skip
+        if measuring:
+            raise ConfigError(
+                f"{', '.join(measuring)} only apply when measuring; RUN reads a saved run, so "
+                "drop one or the other."
+            )
 
         result = latency_budget_from_run(args.run)
     else:

@@ -51,7 +51,9 @@ from sre_latency.emulator.records import RequestRecord
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 32 * 1024 * 1024
-PLAY_BUFFER_LIMIT = 256 * 1024  # play() pauses while this much is unsent (a client not reading)
+PLAY_BUFFER_LIMIT_BYTES = (
+    256 * 1024
+)  # play() pauses while this much is unsent (a client not reading)
 
 REASONS = {
     200: "OK",
@@ -212,7 +214,7 @@ class _Pump:
             if transport.is_closing():
                 self.done.set_exception(ConnectionResetError("the client closed the connection"))
                 return
-            if transport.get_write_buffer_size() > PLAY_BUFFER_LIMIT:
+            if transport.get_write_buffer_size() > PLAY_BUFFER_LIMIT_BYTES:
                 self._loop.call_later(0.005, self._run)  # the client is not reading: wait
                 return
             transport.write(b"%x\r\n%b\r\n" % (len(data), data))

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import random
 import secrets
@@ -145,20 +144,6 @@ async def _not_found(req: Request, resp: Responder, state: EmulatorState) -> Non
     await resp.send_full(404, [("content-type", "application/json")], json_bytes(body))
 
 
-async def _bedrock(req: Request, resp: Responder, state: EmulatorState) -> None:
-    try:
-        bedrock = importlib.import_module("sre_latency.emulator.bedrock")
-    except ModuleNotFoundError as exc:
-        if exc.name != "sre_latency.emulator.bedrock":
-            raise
-        resp.record.protocol = "bedrock"
-        body = {"message": "Bedrock routes are not available in this build of the emulator."}
-        headers = [("content-type", "application/json"), ("x-amzn-errortype", "NotFound")]
-        await resp.send_full(404, headers, json_bytes(body))
-        return
-    await bedrock.handle(req, resp, state)
-
-
 async def _models(req: Request, resp: Responder, state: EmulatorState) -> None:
     """``GET /v1/models``: the Claude models sre-latency knows, in the asking client's shape
     (Anthropic clients send ``anthropic-version`` or ``x-api-key``)."""
@@ -193,7 +178,7 @@ async def _models(req: Request, resp: Responder, state: EmulatorState) -> None:
 
 
 def _route(path: str) -> Handler:
-    from sre_latency.emulator import anthropic, openai
+    from sre_latency.emulator import anthropic, bedrock, openai
 
     if path == "/v1/messages":
         return anthropic.handle_messages
@@ -204,7 +189,7 @@ def _route(path: str) -> Handler:
     if path == "/v1/models":
         return _models
     if path.startswith("/model/"):
-        return _bedrock
+        return bedrock.handle
     return _not_found
 
 
@@ -232,13 +217,10 @@ class Emulator:
 
     async def start(self) -> str:
         _route("/v1/messages")  # import the protocol modules now, not during the first request
-        try:
-            importlib.import_module("sre_latency.emulator.bedrock")
-        except ModuleNotFoundError as exc:
-            if exc.name != "sre_latency.emulator.bedrock":
-                raise
         if self.profile.script is not None and self.state.script is None:
-            self.state.script = _load_script(self.profile.script)
+            from sre_latency.emulator.scripted import Script
+
+            self.state.script = Script.load(self.profile.script)
         try:
             self.port = await self._http.listen(self.profile.host, self.profile.port)
         except OSError as exc:
@@ -298,16 +280,6 @@ class Emulator:
             await _not_found(req, resp, self.state)
             return
         await resp.send_full(200, [("content-type", "application/json")], json_bytes(body))
-
-
-def _load_script(path: Any) -> Any:
-    try:
-        scripted = importlib.import_module("sre_latency.emulator.scripted")
-    except ModuleNotFoundError as exc:
-        if exc.name != "sre_latency.emulator.scripted":
-            raise
-        raise ConfigError("scripted mode (--script) is not available in this build.") from None
-    return scripted.Script.load(path)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

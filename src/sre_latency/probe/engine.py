@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from time import perf_counter_ns
 
+from sre_latency.errors import LatencyError
 from sre_latency.models import ITL, Sample, SampleError
 from sre_latency.probe.health import HealthWatch, linear_percentile
 from sre_latency.probe.prompts import Prompt
@@ -205,7 +206,6 @@ class ProbeEngine:
         self._seq = 0
         self._wall0 = datetime.now(UTC)
         self._perf0 = perf_counter_ns()
-        self._dns_cache: dict[str, float | None] = {}
 
     @property
     def planned(self) -> int:
@@ -269,9 +269,17 @@ class ProbeEngine:
                 if k == 0:
                     first_done.set()
 
-        async with asyncio.TaskGroup() as tg:
-            for k in range(workers):
-                tg.create_task(worker(k))
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for k in range(workers):
+                    tg.create_task(worker(k))
+        except BaseExceptionGroup as group:
+            # A worker's LatencyError (e.g. credentials that no longer refresh) must reach the
+            # caller as itself, one sentence, not wrapped in a group that nothing catches.
+            first = next((e for e in group.exceptions if isinstance(e, LatencyError)), None)
+            if first is None:
+                raise
+            raise first from None
 
     async def _one(
         self, transport: Transport, item: Planned, intended_ns: int, on_sample: OnSample | None

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sre_latency.errors import ConfigError, StoreError
 from sre_latency.models import ProviderResult, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.engine import ProbeEngine
+from sre_latency.probe.targets import public_url
 from sre_latency.store import Journal, RunStore, environment, journal_path, new_run_id
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
@@ -59,14 +61,24 @@ class RunSession:
                 t.label: ProviderResult(
                     provider=t.provider,
                     model=t.model,
-                    endpoint=t.base_url or str(getattr(adapter, "endpoint", "")),
+                    endpoint=public_url(t.base_url or str(getattr(adapter, "endpoint", ""))),
                     options=dict(t.options),
                 )
                 for t, adapter in zip(engine.targets, engine.adapters, strict=True)
             },
         )
         path = Path(output).expanduser() if output else RunStore().path_for(run.run_id)
-        journal = Journal(journal_path(path), run)
+        if path.is_dir():
+            raise ConfigError(
+                f"--output {path} is a directory; name a file such as {path}/run.json."
+            )
+        try:
+            journal = Journal(journal_path(path), run)
+        except OSError as exc:  # mkdir says "File exists" when a parent is a regular file
+            why = (
+                "a parent is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+            )
+            raise ConfigError(f"cannot write the run file {path}: {why or exc}.") from None
         return cls(run, path, journal, engine, on_sample)
 
     def _record(self, target: int, sample: Sample) -> None:
@@ -119,8 +131,14 @@ class RunSession:
         if len(run.providers) > 1:
             run.comparisons = compare_targets(run, seed=run.config.seed or 0)
         run.finished_at = datetime.now(UTC)
-        RunStore().save(run, self.path)
         self.journal.close()
+        try:
+            RunStore().save(run, self.path)
+        except OSError as exc:
+            raise StoreError(
+                f"could not write the run file {self.path} ({exc.strerror or exc}); every "
+                f"finished sample is kept in {self.journal.path}."
+            ) from None
         with contextlib.suppress(OSError):
             self.journal.path.unlink()
 

@@ -99,8 +99,3 @@ class SSEDecoder:
             events = self.feed(b"\n")
         self._buf = b""
         return events
-
-    @property
-    def pending(self) -> bool:
-        """True when bytes of an unfinished event are buffered."""
-        return bool(self._buf.strip(b"\n")) or self._cr

@@ -82,6 +82,16 @@ def base_url(provider: str, env: Mapping[str, str]) -> str:
     return f"https://bedrock-runtime.{region}.amazonaws.com" if region else ""
 
 
+def public_url(url: str) -> str:
+    """``url`` as the run file may keep it: no ``user:password@``, query or fragment, where a
+    gateway's token sometimes travels."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
 def build_targets(
     providers: Sequence[str],
     models: Sequence[str],

@@ -9,9 +9,10 @@ and streams its body into ``parser``; it fills ``x`` (an ``Exchange``) with cloc
 - ``t_end``: end of the body, the error, or the deadline.
 
 Each body chunk is timestamped with ``perf_counter_ns()`` when it arrives (httpx2: as
-``aiter_raw()`` yields it; aiohttp: in its socket callback), before any parsing. Deadlines: connect (the client's own connect timeout), first token and total
-(one ``asyncio.timeout`` rescheduled once the first content delta arrives); exceeding one raises
-``DeadlineExceeded``. The transport never retries. Client errors are mapped to DESIGN §5 classes
+``aiter_raw()`` yields it; aiohttp: in its socket callback), before any parsing. Deadlines:
+connect (the client's own connect timeout, classified by ``classify``), first token and total
+(one ``asyncio.timeout`` rescheduled once the first content delta arrives); exceeding one of the
+last two raises ``DeadlineExceeded``. The transport never retries. Client errors are mapped to DESIGN §5 classes
 by ``classify``.
 
 ``cold=True`` keeps no connection alive, so every request opens a fresh TCP (+TLS) connection:
@@ -40,7 +41,7 @@ from sre_latency.probe.providers.base import (
     sample_error,
 )
 
-MAX_ERROR_BODY = 64 * 1024
+MAX_ERROR_BODY_BYTES = 64 * 1024
 
 
 class DeadlineExceeded(Exception):
@@ -311,9 +312,9 @@ async def read_limited(chunks) -> bytes:
     body = bytearray()
     async for chunk in chunks:
         body += chunk
-        if len(body) >= MAX_ERROR_BODY:
+        if len(body) >= MAX_ERROR_BODY_BYTES:
             break
-    return bytes(body[:MAX_ERROR_BODY])
+    return bytes(body[:MAX_ERROR_BODY_BYTES])
 
 
 def origin_of(url: str) -> str:

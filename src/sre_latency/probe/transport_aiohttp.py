@@ -112,8 +112,10 @@ class AiohttpTransport(Transport):
                 finally:
                     _ARRIVALS.pop(id(response.content), None)
                     response.release() if state.error is None else response.close()
-        except TimeoutError:
+        except TimeoutError as exc:
             x.t_end = perf_counter_ns()
+            if isinstance(exc, self._aiohttp.ClientError):  # aiohttp's own connect timeout
+                raise
             raise deadline_exceeded(state, first_at, total_at, first_token_s, total_s) from None
 
     def classify(self, exc):

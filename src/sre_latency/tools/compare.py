@@ -45,8 +45,10 @@ class Delta(BaseModel):
 
     metric: str  # "ttft_ms p50", "error_rate"
     unit: str
-    baseline: float | None
+    baseline: float | None  # in ``unit``, like value, delta and the CI
+    baseline_n: int  # samples behind baseline (every request for error_rate)
     value: float | None
+    n: int  # samples behind value
     delta: float | None
     delta_pct: float | None
     ci95_low: float | None
@@ -109,14 +111,16 @@ def _verdict(
     name: str,
     base: float | None,
     value: float | None,
+    ns: tuple[int, int],
     ci: tuple[float, float, float] | None,
     min_change_pct: float,
 ) -> Delta:
+    figures = {"metric": name, "unit": unit_of(metric), "baseline": base,
+               "baseline_n": ns[0], "value": value, "n": ns[1]}  # fmt: skip
     if ci is None or base is None or value is None:
         return Delta(
-            metric=name, unit=unit_of(metric), baseline=base, value=value, delta=None,
-            delta_pct=None, ci95_low=None, ci95_high=None, significant=False,
-            regression=False, improvement=False,
+            **figures, delta=None, delta_pct=None, ci95_low=None, ci95_high=None,
+            significant=False, regression=False, improvement=False,
         )  # fmt: skip
     delta, lo, hi = ci
     pct = 100.0 * delta / abs(base) if base else (float("inf") if delta else 0.0)
@@ -124,10 +128,7 @@ def _verdict(
     big = abs(pct) > min_change_pct
     worse = delta < 0 if metric in HIGHER_IS_BETTER else delta > 0
     return Delta(
-        metric=name,
-        unit=unit_of(metric),
-        baseline=base,
-        value=value,
+        **figures,
         delta=delta,
         delta_pct=pct if pct != float("inf") else None,
         ci95_low=lo,
@@ -153,14 +154,14 @@ def compare_targets(
             ci = unpaired_delta_ci(va, vb, stat, seed=seed, presorted=True)
             out.append(
                 _verdict(
-                    metric, f"{metric} {stat}", percentile(va, stat, True), percentile(vb, stat, True), ci,
-                    min_change_pct,
+                    metric, f"{metric} {stat}", percentile(va, stat, True), percentile(vb, stat, True),
+                    (va.size, vb.size), ci, min_change_pct,
                 )
             )  # fmt: skip
     ci = proportion_delta_ci(a.n_errors, a.n, b.n_errors, b.n)
     rate_a = a.n_errors / a.n if a.n else None
     rate_b = b.n_errors / b.n if b.n else None
-    out.append(_verdict("error_rate", "error_rate", rate_a, rate_b, ci, min_change_pct))
+    out.append(_verdict("error_rate", "error_rate", rate_a, rate_b, (a.n, b.n), ci, min_change_pct))
     return out
 
 
@@ -171,6 +172,8 @@ def _resolve_runs(
     home: Path | None,
 ) -> list[RunColumns]:
     refs: list = list(runs or [])
+    if latest is not None and refs:
+        raise ConfigError("pass either runs or --latest N, not both: --latest chooses the runs.")
     if latest is not None:
         if latest < 2:
             raise ConfigError("--latest must be at least 2: nothing to compare with fewer runs.")

@@ -48,7 +48,9 @@ class MetricGrade(BaseModel):
 
 class ThresholdResult(BaseModel):
     expression: str
-    value: float | None
+    value: float | None  # in ``unit``
+    unit: str
+    n: int  # samples the value was computed from (all requests for error_rate)
     passed: bool
     reason: str | None = None  # why it could not be evaluated (counts as failed)
 
@@ -59,8 +61,10 @@ class Goodput(BaseModel):
     slo: dict[str, float]  # metric → bound: ≤ for times, ≥ for output_tps
     n: int
     good: int
-    goodput: float | None  # fraction 0..1; None with no requests
-    met_by_slo: dict[str, float]  # fraction of requests meeting each SLO alone
+    goodput: float | None = Field(description="good / n, a fraction 0..1; null with no requests")
+    met_by_slo: dict[str, float] = Field(
+        description="metric → fraction 0..1 of all requests meeting that SLO alone"
+    )
 
 
 class ProviderGrade(BaseModel):
@@ -154,12 +158,11 @@ def _goodput(target: TargetColumns, slo: dict[str, float]) -> Goodput:
 
 
 def _threshold(target: TargetColumns, t: Threshold) -> ThresholdResult:
-    value, _ = _metric_value(target, t.metric, t.stat)
+    value, n = _metric_value(target, t.metric, t.stat)
+    figure = {"expression": t.expression, "value": value, "unit": unit_of(t.metric), "n": n}
     if value is None:
-        return ThresholdResult(
-            expression=t.expression, value=None, passed=False, reason="cannot be computed: no data"
-        )
-    return ThresholdResult(expression=t.expression, value=value, passed=t.passes(value))
+        return ThresholdResult(**figure, passed=False, reason="cannot be computed: no data")
+    return ThresholdResult(**figure, passed=t.passes(value))
 
 
 def _worst(grades: list[str | None]) -> str | None:

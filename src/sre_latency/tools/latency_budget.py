@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sre_latency.analysis import RunColumns, TargetColumns, load_run_columns
 from sre_latency.models import Run
@@ -57,7 +57,7 @@ class Phase(BaseModel):
     p50_ms: float | None
     p90_ms: float | None
     start_ms: float | None  # waterfall: where the phase starts, on the mean timeline
-    share_of_total: float | None  # mean phase / mean total
+    share_of_total: float | None = Field(description="mean phase / mean total, a fraction 0..1")
 
 
 class ModeBudget(BaseModel):

@@ -68,8 +68,8 @@ def _available(provider: str, opts: LatencyCheckOptions) -> bool:
     from sre_latency.probe.targets import build_targets
 
     env = dict(os.environ)
+    targets = build_targets([provider], opts.models, env, geo=opts.bedrock_geo)  # bad flags raise
     try:
-        targets = build_targets([provider], opts.models, env, geo=opts.bedrock_geo)
         build_adapters(targets, ProbeSettings(env=env, bedrock_api=opts.bedrock_api))
     except ConfigError:  # missing key, or Bedrock without credentials or region
         return False

@@ -99,7 +99,8 @@ def recommendations(
                     text=f"Investigate the TTFT tail of {c.label} (queueing, cold starts, "
                     "throttling); hedged requests or a timeout-and-retry at p95 cut it.",
                     evidence=f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 "
-                    f"({t.metrics[0].p50:.0f} ms → {t.metrics[0].p99:.0f} ms)",
+                    f"({t.metrics[0].p50:.0f} ms → {t.metrics[0].p99:.0f} ms, "
+                    f"n={t.metrics[0].n})",
                 )
             )
     for t in targets:
@@ -131,16 +132,19 @@ def recommendations(
                     f"{slow.label}.",
                     evidence=f"TTFT p50 {fast.metrics[0].p50:.0f} ms ({fast.label}) vs "
                     f"{slow.metrics[0].p50:.0f} ms ({slow.label}), difference {ci[0]:.0f} ms "
-                    f"[95 % CI {ci[1]:.0f}, {ci[2]:.0f}]",
+                    f"[95 % CI {ci[1]:.0f}, {ci[2]:.0f}] (n={fast.metrics[0].n} and "
+                    f"{slow.metrics[0].n})",
                 )
             )
-    if not out:
-        worst = max((t.grade for t in targets if t.grade), default="—")
-        out.append(
-            Recommendation(
-                text="No action needed: every target meets its SLOs.",
-                evidence=f"worst grade {worst}, error rate "
-                f"{100 * sum(e.count for e in errors) / max(cols.n, 1):.1f} %",
-            )
+    if not out:  # no rule fired: say whether the grades need action all the same
+        low = [t.label for t in targets if t.grade not in ("A", "B")]
+        grades = ", ".join(f"{t.label} {t.grade or 'not graded'}" for t in targets)
+        rate = 100 * sum(e.count for e in errors) / max(cols.n, 1)
+        text = (
+            f"Look at the per-metric grades of {', '.join(low)}: no errors, heavy tail or slow "
+            "streaming explain the low grade, so benchmark another region, provider or model."
+            if low
+            else "No action needed: every target grades A or B against the SLO table."
         )
+        out.append(Recommendation(text=text, evidence=f"grades {grades}; error rate {rate:.1f} %"))
     return out

@@ -123,6 +123,10 @@ def tool_timings(
 
     if last is not None and last < 1:
         raise ConfigError("--last must be at least 1.")
+    chosen = [flag for flag, value in (("--session", session), ("--last", last),
+                                       ("--from-transcript", from_transcript)) if value]  # fmt: skip
+    if len(chosen) > 1:
+        raise ConfigError(f"{' and '.join(chosen)} each choose what to read; pass only one.")
     if from_transcript is not None:
         from sre_latency.claude_log import SessionEvents
         from sre_latency.transcript import read_transcript

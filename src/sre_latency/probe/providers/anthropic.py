@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from sre_latency.errors import ErrorClass, classify_http_status
 from sre_latency.models import SampleError
+from sre_latency.probe.bedrock_auth import scrub
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -152,7 +153,7 @@ class AnthropicAdapter(Adapter):
 
     def __init__(self, target, settings):
         super().__init__(target, settings)
-        key = required_credential(settings.env, "ANTHROPIC_API_KEY")
+        self._key = key = required_credential(settings.env, "ANTHROPIC_API_KEY")
         self._headers = {
             "x-api-key": key,
             "anthropic-version": ANTHROPIC_VERSION,
@@ -178,4 +179,5 @@ class AnthropicAdapter(Adapter):
     def error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
-        return error_from_body(status, body)
+        error = error_from_body(status, body)  # a gateway may echo the key it refused
+        return error.model_copy(update={"message": scrub(error.message, (self._key,))})

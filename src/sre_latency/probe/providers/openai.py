@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from sre_latency.errors import ErrorClass, classify_http_status
 from sre_latency.models import SampleError
+from sre_latency.probe.bedrock_auth import scrub
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -118,7 +119,7 @@ class OpenAIAdapter(Adapter):
 
     def __init__(self, target, settings):
         super().__init__(target, settings)
-        key = required_credential(
+        self._key = key = required_credential(
             settings.env, "OPENAI_API_KEY", "export it (any value for a gateway without auth)"
         )
         self._headers = {
@@ -148,4 +149,5 @@ class OpenAIAdapter(Adapter):
     def error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
-        return error_from_body(status, body)
+        error = error_from_body(status, body)  # a gateway may echo the key it refused
+        return error.model_copy(update={"message": scrub(error.message, (self._key,))})

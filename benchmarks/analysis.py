@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from sre_latency.analysis import RunColumns, TargetColumns
+from sre_latency.analysis.columns import RunColumns, TargetColumns
+from sre_latency.analysis.compare import compare
+from sre_latency.analysis.grade import grade
+from sre_latency.analysis.report.build import build_report
+from sre_latency.core.contract import ITL, ProviderResult, Run, RunConfig, Sample, SampleError
+from sre_latency.core.stats import summarize
 from sre_latency.errors import ERROR_CLASSES
-from sre_latency.models import ITL, ProviderResult, Run, RunConfig, Sample, SampleError
-from sre_latency.stats import summarize
 from sre_latency.store import RunStore, environment
-from sre_latency.tools.compare import compare
-from sre_latency.tools.grade import grade
-from sre_latency.tools.report import build_report
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ERROR_SHARE = 0.02

@@ -37,7 +37,7 @@ import urllib.request
 
 import numpy as np
 
-from sre_latency.models import Sample
+from sre_latency.core.contract import Sample
 from sre_latency.probe.engine import ProbeEngine
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings

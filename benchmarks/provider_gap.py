@@ -18,9 +18,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
-from sre_latency.comparison import compare_pair
+from sre_latency.core.contract import ProviderResult, Sample
+from sre_latency.core.paired import compare_pair
 from sre_latency.emulator.profile import EmulatorProfile
-from sre_latency.models import ProviderResult, Sample
 from sre_latency.probe.engine import ProbeEngine
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings

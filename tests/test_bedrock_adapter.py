@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
+from sre_latency.core.redact import scrub
 from sre_latency.emulator import Emulator
-from sre_latency.emulator.bedrock import DEFAULT_BEARER_TOKEN
 from sre_latency.emulator.profile import EmulatorProfile
+from sre_latency.emulator.protocols.bedrock import DEFAULT_BEARER_TOKEN
 from sre_latency.errors import ConfigError, CredentialsError
-from sre_latency.probe.bedrock_auth import scrub
 from sre_latency.probe.engine import Deadlines, ProbeEngine
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.anthropic import AnthropicAdapter
@@ -308,7 +308,7 @@ def test_aws_signature_diagnostics_are_scrubbed_from_error_messages():
 
 def test_importing_the_bedrock_adapter_does_not_import_botocore():
     code = (
-        "import sys, sre_latency.probe.providers.bedrock, sre_latency.comparison; "
+        "import sys, sre_latency.probe.providers.bedrock, sre_latency.core.paired; "
         "print('botocore' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -349,7 +349,7 @@ def test_an_sso_profile_without_a_login_says_to_run_aws_sso_login(tmp_path, monk
 
 
 def test_one_model_name_resolves_to_the_same_model_on_both_providers():
-    from sre_latency.probe.model_names import resolve_model
+    from sre_latency.core.catalogue import resolve_model
 
     bedrock_id = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
     for name in ("haiku-4.5", "claude-haiku-4-5-20251001"):

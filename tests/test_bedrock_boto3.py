@@ -12,8 +12,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
 from sre_latency.emulator import run_emulator_in_thread
-from sre_latency.emulator.bedrock import STREAM_EXCEPTIONS
 from sre_latency.emulator.profile import EmulatorProfile
+from sre_latency.emulator.protocols.bedrock import STREAM_EXCEPTIONS
 
 MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 MESSAGES = [{"role": "user", "content": [{"text": "Say something."}]}]

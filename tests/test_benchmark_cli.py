@@ -121,11 +121,12 @@ def test_a_run_file_that_cannot_be_written_keeps_every_sample_in_the_journal(
     import errno
 
     from sre_latency import store
+    from sre_latency.store import local
 
     def disk_full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store, "write_atomic", disk_full)
+    monkeypatch.setattr(local, "write_atomic", disk_full)
     out = tmp_path / "run.json"
     argv = ["benchmark", "--emulate", "--providers", "openai", "-n", "3", "--warmup", "0"]
     assert main([*argv, "--output", str(out), *QUICK]) == 2
@@ -136,7 +137,7 @@ def test_a_run_file_that_cannot_be_written_keeps_every_sample_in_the_journal(
 
 
 def test_the_emulator_flag_help_states_the_defaults_emulate_really_uses():
-    from sre_latency.commands.benchmark import EMULATOR_FLAGS
+    from sre_latency.cli.commands.benchmark import EMULATOR_FLAGS
     from sre_latency.emulator import EmulatorProfile
     from sre_latency.tools.benchmark import EMULATE_PROFILE
 

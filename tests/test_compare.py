@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from analysis_runs import emulated_run
+from sre_latency.analysis.compare import compare
 from sre_latency.cli import main
 from sre_latency.errors import ConfigError
-from sre_latency.tools.compare import compare
 
 
 def _delta(result, label, run_index, metric):
@@ -71,7 +71,7 @@ def test_each_delta_carries_the_n_behind_both_of_its_figures(base, tmp_path_fact
 
 
 def test_a_few_errors_in_a_small_run_are_not_called_a_regression_without_evidence():
-    from sre_latency.stats import proportion_delta_ci
+    from sre_latency.core.stats import proportion_delta_ci
 
     _, lo, _ = proportion_delta_ci(0, 20, 2, 20)  # 0 % → 10 % over 20 requests: could be luck
     assert lo < 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sre_latency.comparison import compare_targets, paired_values, statement
+from sre_latency.core.contract import ProviderResult, Run, Sample, SampleError
+from sre_latency.core.paired import compare_targets, paired_values, statement
+from sre_latency.core.stats import summarize
 from sre_latency.emulator import Emulator
-from sre_latency.models import ProviderResult, Run, Sample, SampleError
 from sre_latency.probe.engine import ProbeEngine
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings
 from sre_latency.probe.targets import build_targets, emulator_env
-from sre_latency.stats import summarize
 from sre_latency.store import environment, new_run_id
 
 BEDROCK_OVERHEAD_MS = 40.0

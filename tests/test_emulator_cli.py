@@ -77,7 +77,7 @@ def test_emulate_process_prints_its_url_serves_and_stops_on_sigterm():
 
 
 def test_emulate_flag_defaults_match_the_profile_defaults():
-    from sre_latency.commands.emulate import PROFILE_FLAGS
+    from sre_latency.cli.commands.emulate import PROFILE_FLAGS
     from sre_latency.emulator import EmulatorProfile
 
     fields = EmulatorProfile.model_fields

@@ -10,7 +10,12 @@ from botocore.eventstream import EventStreamBuffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sre_latency.emulator.eventstream import encode_frame, error_frame, event_frame, exception_frame
+from sre_latency.emulator.protocols.eventstream import (
+    encode_frame,
+    error_frame,
+    event_frame,
+    exception_frame,
+)
 from sre_latency.probe.providers.base import StreamState
 from sre_latency.probe.providers.bedrock import ConverseStreamParser, InvokeStreamParser
 

@@ -8,10 +8,10 @@ import shutil
 import pytest
 
 from analysis_runs import emulated_run
+from sre_latency.analysis.grade import grade
 from sre_latency.cli import main
 from sre_latency.errors import ConfigError
 from sre_latency.store import load_run_file
-from sre_latency.tools.grade import grade
 
 
 def _counts(path, label):

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from analysis_runs import emulated_run
-from sre_latency.analysis import load_columns
+from sre_latency.analysis.budget import latency_budget_from_run
+from sre_latency.analysis.columns import load_columns
+from sre_latency.analysis.compare import compare
+from sre_latency.analysis.grade import grade
+from sre_latency.analysis.report.build import report
 from sre_latency.cli import main
 from sre_latency.errors import StoreError
 from sre_latency.store import load_run_file
-from sre_latency.tools.compare import compare
-from sre_latency.tools.grade import grade
-from sre_latency.tools.latency_budget import latency_budget_from_run
-from sre_latency.tools.report import report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 TOOLS = {

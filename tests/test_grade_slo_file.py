@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sre_latency.core.slo import DEFAULT_RULES, load_slo_file, parse_threshold
 from sre_latency.errors import ConfigError
-from sre_latency.slo import DEFAULT_RULES, load_slo_file, parse_threshold
 
 
 def _write(tmp_path, text: str):
@@ -144,7 +144,7 @@ def test_a_threshold_may_spell_out_ms_on_a_time():
     st.floats(0, 2e5),
 )
 def test_a_worse_value_never_gets_a_better_letter(bounds, x, y):
-    from sre_latency.slo import GRADES, SloRule
+    from sre_latency.core.slo import GRADES, SloRule
 
     lower = SloRule("ttft_ms", "p50", tuple(bounds))
     higher = SloRule("output_tps", "mean", tuple(reversed(bounds)))

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from analysis_runs import emulated_run
-from sre_latency.analysis import load_run_columns
-from sre_latency.cli import main
-from sre_latency.store import RunStore, load_run_file
-from sre_latency.tools.latency_budget import (
+from sre_latency.analysis.budget import (
     LatencyBudgetOptions,
     latency_budget_from_run,
     phase_columns,
     run_latency_budget,
 )
+from sre_latency.analysis.columns import load_run_columns
+from sre_latency.cli import main
+from sre_latency.store import RunStore, load_run_file
 
 
 def test_the_phases_of_every_successful_request_add_up_to_its_total(faulty):

@@ -13,9 +13,9 @@ import pytest
 from mcp.client import Client
 
 from sre_latency.errors import ConfigError
-from sre_latency.mcp_paths import output_file, resolve_run
 from sre_latency.server import build_server
 from sre_latency.store import RunStore
+from sre_latency.store.resolve import output_file, resolve_run
 
 FAST = {
     "emulate": True,

@@ -8,8 +8,8 @@ import anthropic
 import pytest
 
 from fixtures.claude_code.hook_replay import FIXTURES
+from sre_latency.emulator.app import run_emulator_in_thread
 from sre_latency.emulator.scripted import SCRIPT_FINISHED_TEXT, SIDE_REQUEST_TEXT, Script
-from sre_latency.emulator.server import run_emulator_in_thread
 from sre_latency.errors import ConfigError
 
 TOOLS = [{"name": "Bash", "description": "run", "input_schema": {"type": "object"}}]

@@ -8,14 +8,14 @@ from collections import Counter
 
 import pytest
 
+from sre_latency.core.contract import Sample
+from sre_latency.core.stats import summarize
 from sre_latency.emulator import Emulator, EmulatorProfile
-from sre_latency.models import Sample
 from sre_latency.probe.engine import Deadlines, ProbeEngine, plan
 from sre_latency.probe.health import HealthWatch
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings
 from sre_latency.probe.targets import build_targets, emulator_env
-from sre_latency.stats import summarize
 
 FAST = {"ttft_ms": 20.0, "itl_ms": 1.0, "output_tokens": 8}
 
@@ -196,7 +196,7 @@ async def test_a_cold_request_to_a_host_name_times_its_dns_lookup_inside_the_con
 
 
 async def test_aiohttp_bodies_are_stamped_when_the_bytes_arrive_not_when_they_are_read(monkeypatch):
-    from sre_latency.probe import transport_aiohttp
+    from sre_latency.probe.transport import aiohttp_stack as transport_aiohttp
 
     stamped: list[object] = []
     original = transport_aiohttp._stamp_arrivals

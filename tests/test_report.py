@@ -10,10 +10,11 @@ import re
 import pytest
 
 from analysis_runs import emulated_run
+from sre_latency.analysis.report.build import report
 from sre_latency.cli import main
+from sre_latency.core.redact import redact
 from sre_latency.errors import ConfigError
 from sre_latency.store import load_run_file
-from sre_latency.tools.report import redact, report
 
 
 def test_the_executive_summary_states_status_error_rate_and_the_main_finding(faulty):
@@ -159,9 +160,9 @@ def test_routing_advice_needs_a_difference_whose_ci_excludes_zero(base):
 
 
 def test_a_target_that_misses_the_slo_table_is_never_told_no_action_is_needed(base, tmp_path):
-    from sre_latency.analysis import load_run_columns
-    from sre_latency.slo import load_slo_file
-    from sre_latency.tools.report import build_report
+    from sre_latency.analysis.columns import load_run_columns
+    from sre_latency.analysis.report.build import build_report
+    from sre_latency.core.slo import load_slo_file
 
     cols = load_run_columns(base)
     cols.targets = {"anthropic": cols.targets["anthropic"]}  # one healthy target: no rule fires

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analysis_runs import emulated_run
-from sre_latency.tools.report import report
+from sre_latency.analysis.report.build import report
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "check_report_html.sh"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -91,7 +91,7 @@ def test_starting_the_server_imports_no_heavy_module_until_a_tool_needs_it():
         "from sre_latency.server import build_server\n"
         "build_server()\n"
         "heavy = ('numpy', 'botocore', 'boto3', 'aiohttp', 'matplotlib', 'sre_latency.tools',\n"
-        "         'sre_latency.store', 'sre_latency.models')\n"
+        "         'sre_latency.store', 'sre_latency.core.contract')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     out = subprocess.run(

@@ -296,7 +296,7 @@ async def test_a_real_key_never_appears_in_results_logs_or_run_files(monkeypatch
 async def test_an_unexpected_failure_is_logged_to_stderr_and_shows_the_model_no_details(
     monkeypatch, caplog, capsys
 ):
-    import sre_latency.tools.grade as grade_module
+    import sre_latency.analysis.grade as grade_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail /very/secret/path")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sre_latency.probe.sse import SSEDecoder, SSEEvent
+from sre_latency.probe.providers.sse import SSEDecoder, SSEEvent
 
 # Field values never contain line breaks (the SSE spec); data may contain ":" and spaces.
 _value = st.text(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sre_latency.stats import (
+from sre_latency.core.stats import (
     bootstrap_stat_draws,
     percentile,
     proportion_delta_ci,

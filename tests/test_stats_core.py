@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sre_latency.models import Sample, SampleError
-from sre_latency.stats import dist, paired_delta_ci, summarize
+from sre_latency.core.contract import Sample, SampleError
+from sre_latency.core.stats import dist, paired_delta_ci, summarize
 
 finite = st.floats(min_value=0, max_value=1e6, allow_nan=False)
 

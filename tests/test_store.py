@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sre_latency.core.contract import ProviderResult, Run, RunConfig, Sample, SampleError
+from sre_latency.core.stats import summarize
 from sre_latency.errors import StoreError
-from sre_latency.models import ProviderResult, Run, RunConfig, Sample, SampleError
-from sre_latency.stats import summarize
 from sre_latency.store import Journal, RunStore, environment, load_run_file, new_run_id
 
 

@@ -16,8 +16,8 @@ from fixtures.claude_code.hook_replay import (
     replay,
     run_hook,
 )
-from sre_latency.claude_log import SessionEvents, read_log
-from sre_latency.claude_log_fast import PADDING, parse_canonical
+from sre_latency.claude_code.hook_log import SessionEvents, read_log
+from sre_latency.claude_code.hook_log_fast import PADDING, parse_canonical
 from sre_latency.cli import main
 from sre_latency.errors import ConfigError
 from sre_latency.tools.tool_timings import tool_timings

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from time import perf_counter_ns
 
+from sre_latency.core.contract import ITL, Sample, SampleError
 from sre_latency.errors import LatencyError
-from sre_latency.models import ITL, Sample, SampleError
 from sre_latency.probe.health import HealthWatch, linear_percentile
 from sre_latency.probe.prompts import Prompt
 from sre_latency.probe.providers import adapter_class

@@ -23,7 +23,7 @@ import time
 from array import array
 from time import perf_counter_ns
 
-from sre_latency.models import ClientHealth
+from sre_latency.core.contract import ClientHealth
 
 TICK_S = 0.010
 MAX_LOOP_LAG_P99_MS = 10.0

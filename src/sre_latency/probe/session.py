@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sre_latency.core.contract import ProviderResult, Run, RunConfig, RunKind, Sample
+from sre_latency.core.redact import public_url
 from sre_latency.errors import ConfigError, StoreError
-from sre_latency.models import ProviderResult, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.engine import ProbeEngine
-from sre_latency.probe.targets import public_url
 from sre_latency.store import Journal, RunStore, environment, journal_path, new_run_id
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
@@ -112,7 +112,7 @@ class RunSession:
         return run
 
     def finalize(self, outcome: str) -> None:
-        from sre_latency.comparison import compare_targets
+        from sre_latency.core.paired import compare_targets
 
         run, engine = self.run, self.engine
         _summarize(run)
@@ -144,7 +144,7 @@ class RunSession:
 
 
 def _summarize(run: Run) -> None:
-    from sre_latency.stats import summarize
+    from sre_latency.core.stats import summarize
 
     for result in run.providers.values():
         result.summary = summarize(result.samples)

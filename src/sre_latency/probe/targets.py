@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sre_latency.core.catalogue import DEFAULT_MODEL, resolve_model
 from sre_latency.errors import ConfigError
-from sre_latency.probe.model_names import DEFAULT_MODEL, resolve_model
 from sre_latency.probe.providers import PROVIDERS
 from sre_latency.probe.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_DEFAULT_URL
 from sre_latency.probe.providers.base import Target
@@ -80,16 +80,6 @@ def base_url(provider: str, env: Mapping[str, str]) -> str:
         return url.rstrip("/")
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     return f"https://bedrock-runtime.{region}.amazonaws.com" if region else ""
-
-
-def public_url(url: str) -> str:
-    """``url`` as the run file may keep it: no ``user:password@``, query or fragment, where a
-    gateway's token sometimes travels."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def build_targets(

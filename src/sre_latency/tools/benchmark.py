@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
 from sre_latency.errors import ConfigError
-from sre_latency.models import ClientHealth, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.providers.base import ProbeSettings, Target
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from sre_latency.claude_log import SessionEvents
-    from sre_latency.tools.tool_timings_accounting import Calls
+    from sre_latency.claude_code.accounting import Calls
+    from sre_latency.claude_code.hook_log import SessionEvents
 
 Category = Literal["Model", "Bash", "MCP", "Agent", "Built-in"]
 CATEGORY_ORDER: tuple[Category, ...] = ("Model", "Bash", "MCP", "Agent", "Built-in")
@@ -128,15 +128,15 @@ def tool_timings(
     if len(chosen) > 1:
         raise ConfigError(f"{' and '.join(chosen)} each choose what to read; pass only one.")
     if from_transcript is not None:
-        from sre_latency.claude_log import SessionEvents
-        from sre_latency.transcript import read_transcript
+        from sre_latency.claude_code.hook_log import SessionEvents
+        from sre_latency.claude_code.transcript import read_transcript
 
         parsed = read_transcript(Path(from_transcript))
         timings = analyze_session(parsed.session_id, SessionEvents.from_dicts(parsed.events))
         timings.usage = TokenUsage(**vars(parsed.usage))
         return _result("transcript", from_transcript, parsed.lines_read,
                        parsed.malformed_lines, [timings], [])  # fmt: skip
-    from sre_latency.claude_log import default_log_path, read_log
+    from sre_latency.claude_code.hook_log import default_log_path, read_log
 
     path = Path(log_path) if log_path is not None else default_log_path()
     current = None if last else os.environ.get("CLAUDE_CODE_SESSION_ID") or None
@@ -179,7 +179,7 @@ def analyze_session(session_id: str, events: SessionEvents) -> SessionTimings:
     """Account for one session's events (sorted by ``ts_ns``)."""
     import numpy as np
 
-    from sre_latency.tools.tool_timings_accounting import scan
+    from sre_latency.claude_code.accounting import scan
 
     found = scan(events)
     calls = found.calls
@@ -296,7 +296,7 @@ def _public(events, calls: Calls, i: int, names, category, t0: float) -> ToolCal
 
 
 def _union_ms(calls: Calls) -> float:
-    from sre_latency.tools.tool_timings_accounting import union_ms
+    from sre_latency.claude_code.accounting import union_ms
 
     return union_ms(calls.start_ns, calls.start_ns + calls.duration_ms * 1e6)
 
@@ -312,7 +312,7 @@ def _stats(name: str, durations, intervals_ns, failures: int) -> TimingStats:
         return TimingStats(name=name, calls=0, total_ms=0.0, wall_ms=0.0)
     import numpy as np
 
-    from sre_latency.tools.tool_timings_accounting import union_ms
+    from sre_latency.claude_code.accounting import union_ms
 
     values = np.asarray(durations, dtype=float)
     total = float(values.sum())

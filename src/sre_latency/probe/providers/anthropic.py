@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sre_latency.core.contract import SampleError
+from sre_latency.core.redact import scrub
 from sre_latency.errors import ErrorClass, classify_http_status
-from sre_latency.models import SampleError
-from sre_latency.probe.bedrock_auth import scrub
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -26,7 +26,7 @@ from sre_latency.probe.providers.base import (
 )
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.base import json_object as _json
-from sre_latency.probe.sse import SSEEvent
+from sre_latency.probe.providers.sse import SSEEvent
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"

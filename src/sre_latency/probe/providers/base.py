@@ -42,10 +42,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from sre_latency.core.contract import ProviderName, SampleError
 from sre_latency.errors import CredentialsError, ErrorClass
-from sre_latency.models import ProviderName, SampleError
 from sre_latency.probe.prompts import Prompt
-from sre_latency.probe.sse import SSEDecoder, SSEEvent
+from sre_latency.probe.providers.sse import SSEDecoder, SSEEvent
 
 __all__ = [
     "Adapter",

@@ -49,16 +49,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from sre_latency.core.catalogue import resolve_model
+from sre_latency.core.contract import SampleError
+from sre_latency.core.redact import scrub
 from sre_latency.errors import ConfigError, ErrorClass, classify_http_status
-from sre_latency.models import SampleError
-from sre_latency.probe.bedrock_auth import (
-    REGION_MISSING,
-    bedrock_endpoint,
-    find_region,
-    resolve_signer,
-    scrub,
-)
-from sre_latency.probe.model_names import resolve_model
 from sre_latency.probe.providers.anthropic import CONTENT_DELTAS, merge_usage, stream_error_text
 from sre_latency.probe.providers.base import (
     Adapter,
@@ -72,6 +66,12 @@ from sre_latency.probe.providers.base import (
     sample_error,
 )
 from sre_latency.probe.providers.base import int_or_none as _int
+from sre_latency.probe.providers.bedrock_auth import (
+    REGION_MISSING,
+    bedrock_endpoint,
+    find_region,
+    resolve_signer,
+)
 
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 BEDROCK_APIS = ("invoke", "converse")

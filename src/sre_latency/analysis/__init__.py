@@ -1,0 +1,1 @@
+"""Pure functions over saved runs: columns, grade, compare, latency budget and the report."""

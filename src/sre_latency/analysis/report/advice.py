@@ -1,0 +1,150 @@
+"""Recommendations derived from a report's figures; each one cites the figure that triggered it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sre_latency.analysis.columns import RunColumns
+    from sre_latency.analysis.report.models import (
+        Consistency,
+        ErrorClassReport,
+        Recommendation,
+        TargetReport,
+    )
+
+
+def fastest_and_slowest(
+    targets: list[TargetReport],
+) -> tuple[TargetReport, TargetReport] | None:
+    """The targets with the lowest and highest TTFT p50, when at least two have one."""
+    live = sorted(
+        (t for t in targets if t.metrics[0].p50 is not None), key=lambda t: t.metrics[0].p50
+    )
+    return (live[0], live[-1]) if len(live) >= 2 else None
+
+
+def ttft_p50_gap_ci(
+    cols: RunColumns, fast: TargetReport, slow: TargetReport
+) -> tuple[float, float, float] | None:
+    """How much sooner ``fast`` reaches the first token (p50 difference, 95 % CI): a claim that
+    one target is faster is made only when the CI excludes zero."""
+    from sre_latency.core.stats import unpaired_delta_ci
+
+    return unpaired_delta_ci(
+        cols.targets[fast.label].sorted_ok("ttft_ms"),
+        cols.targets[slow.label].sorted_ok("ttft_ms"),
+        "p50",
+        presorted=True,
+    )
+
+
+_ERROR_ADVICE = {
+    "auth": "check the credentials and the model access of",
+    "rate_limit": "lower concurrency or request a higher quota for",
+    "overloaded": "retry with backoff, or route to another region or provider instead of",
+    "server": "open a support case with request ids, or retry with backoff, for",
+    "client": "fix the request (model id, parameters, prompt size) sent to",
+    "timeout": "raise --timeout-s if the model is slow, or check the network path to",
+    "connection": "check DNS, proxies and firewalls on the path to",
+    "protocol": "check for a proxy that buffers or cuts streams in front of",
+    "stream_error": "expect mid-stream errors and retry the request from",
+}
+
+
+def recommendations(
+    cols: RunColumns,
+    targets: list[TargetReport],
+    errors: list[ErrorClassReport],
+    consistency: list[Consistency],
+) -> list[Recommendation]:
+    from sre_latency.analysis.report.models import Recommendation
+
+    out: list[Recommendation] = []
+    if not cols.valid:
+        out.append(
+            Recommendation(
+                text="Rerun with lower --concurrency: the measuring client was saturated, so "
+                "these timings include its own overhead.",
+                evidence="; ".join(cols.validity_notes) or "run marked invalid",
+            )
+        )
+    if not cols.complete:
+        out.append(
+            Recommendation(
+                text="Treat these figures as partial: the run did not finish.",
+                evidence=f"{cols.n} of {cols.config.n * max(len(cols.targets), 1)} planned "
+                "requests recorded",
+            )
+        )
+    for e in errors:
+        hit = []
+        for label, count in e.by_target.items():
+            t = next(t for t in targets if t.label == label)
+            if t.n and count / t.n >= 0.01:
+                hit.append(f"{label}: {count} of {t.n} requests ({100 * count / t.n:.1f} %)")
+        if hit:
+            names = " and ".join(h.split(":")[0] for h in hit)
+            out.append(
+                Recommendation(
+                    text=f"{_ERROR_ADVICE[e.error_class].capitalize()} {names}.",
+                    evidence=f"{e.error_class} errors on " + "; ".join(hit),
+                )
+            )
+    for c in consistency:
+        if c.ttft_p99_over_p50 is not None and c.ttft_p99_over_p50 > 3:
+            t = next(t for t in targets if t.label == c.label)
+            out.append(
+                Recommendation(
+                    text=f"Investigate the TTFT tail of {c.label} (queueing, cold starts, "
+                    "throttling); hedged requests or a timeout-and-retry at p95 cut it.",
+                    evidence=f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 "
+                    f"({t.metrics[0].p50:.0f} ms → {t.metrics[0].p99:.0f} ms, "
+                    f"n={t.metrics[0].n})",
+                )
+            )
+    for t in targets:
+        if 0 < t.ok < 20:
+            out.append(
+                Recommendation(
+                    text=f"Measure more requests for {t.label} before trusting its p99 "
+                    "(at least 20, better 100).",
+                    evidence=f"{t.label} has n={t.ok} successful samples",
+                )
+            )
+        tps = t.metrics[2]
+        if tps.mean is not None and tps.mean < 40:
+            out.append(
+                Recommendation(
+                    text=f"Expect slow streaming from {t.label}: consider a smaller or faster "
+                    "model for long outputs.",
+                    evidence=f"{t.label} output throughput mean {tps.mean:.1f} tok/s (n={tps.n})",
+                )
+            )
+    extremes = fastest_and_slowest(targets)
+    if extremes and extremes[1].metrics[0].p50 > 1.25 * extremes[0].metrics[0].p50:
+        fast, slow = extremes
+        ci = ttft_p50_gap_ci(cols, fast, slow)
+        if ci is not None and ci[1] > 0:  # the difference is real, not noise
+            out.append(
+                Recommendation(
+                    text=f"Route latency-sensitive traffic to {fast.label} rather than "
+                    f"{slow.label}.",
+                    evidence=f"TTFT p50 {fast.metrics[0].p50:.0f} ms ({fast.label}) vs "
+                    f"{slow.metrics[0].p50:.0f} ms ({slow.label}), difference {ci[0]:.0f} ms "
+                    f"[95 % CI {ci[1]:.0f}, {ci[2]:.0f}] (n={fast.metrics[0].n} and "
+                    f"{slow.metrics[0].n})",
+                )
+            )
+    if not out:  # no rule fired: say whether the grades need action all the same
+        low = [t.label for t in targets if t.grade not in ("A", "B")]
+        grades = ", ".join(f"{t.label} {t.grade or 'not graded'}" for t in targets)
+        rate = 100 * sum(e.count for e in errors) / max(cols.n, 1)
+        text = (
+            f"Look at the per-metric grades of {', '.join(low)}: no errors, heavy tail or slow "
+            "streaming explain the low grade, so benchmark another region, provider or model."
+            if low
+            else "No action needed: every target grades A or B against the SLO table."
+        )
+        out.append(Recommendation(text=text, evidence=f"grades {grades}; error rate {rate:.1f} %"))
+    return out

@@ -1,0 +1,153 @@
+"""The report's plots, drawn by matplotlib (Agg, imported here only) and returned as PNG bytes.
+
+Figures are built with ``matplotlib.figure.Figure`` and an Agg canvas, never ``pyplot``: no
+global state, no GUI backend, safe in a server thread. Large runs are thinned to a few thousand
+points per target (quantiles for CDFs, an even stride for timelines) so a million samples still
+draw in a moment and the HTML stays small.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sre_latency.analysis.columns import RunColumns
+
+MAX_POINTS = 4000
+_ERROR_COLOUR = "#d62728"
+
+
+def _figure(width: float = 8.0, height: float = 3.6):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _thin(n: int) -> np.ndarray:
+    return np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
+
+
+def ttft_cdf(cols: RunColumns) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    for t in cols.targets.values():
+        v = t.ok_values("ttft_ms")
+        if v.size == 0:
+            continue
+        q = np.linspace(0, 100, min(v.size, MAX_POINTS))
+        ax.plot(np.percentile(v, q), q / 100, label=f"{t.label} (n={v.size})", drawstyle="steps")
+    ax.set_xlabel("time to first token (ms)")
+    ax.set_ylabel("share of requests")
+    ax.set_title("TTFT cumulative distribution")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(loc="lower right")
+    return _png(fig)
+
+
+def latency_histogram(cols: RunColumns) -> bytes:
+    fig = _figure()
+    axes = fig.subplots(1, 2)
+    for ax, metric, title in zip(
+        axes, ("ttft_ms", "total_ms"), ("time to first token", "total time"), strict=True
+    ):
+        arrays = [(t.label, t.ok_values(metric)) for t in cols.targets.values()]
+        arrays = [(label, v) for label, v in arrays if v.size]
+        if arrays:
+            allv = np.concatenate([v for _, v in arrays])
+            hi = float(np.percentile(allv, 99.5))
+            lo = float(allv.min())
+            bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
+            for label, v in arrays:
+                ax.hist(np.clip(v, lo, bins[-1]), bins=bins, alpha=0.55, label=label)
+            ax.legend()
+        ax.set_xlabel(f"{title} (ms)")
+        ax.set_ylabel("requests")
+        ax.grid(alpha=0.3)
+    fig.suptitle("Latency histograms (top 0.5 % clipped into the last bin)")
+    return _png(fig)
+
+
+def timeline(cols: RunColumns) -> bytes:
+    fig = _figure(8.0, 3.8)
+    ax = fig.add_subplot()
+    starts = [t.started_s for t in cols.targets.values() if t.n]
+    t0 = float(np.concatenate(starts).min()) if starts else 0.0
+    for t in cols.targets.values():
+        keep = _thin(t.n)
+        x = t.started_s[keep] - t0
+        ok = t.ok[keep]
+        ttft = t.metrics["ttft_ms"][keep]
+        ax.scatter(x[ok], ttft[ok], s=6, alpha=0.7, label=f"{t.label} TTFT")
+        failed = ~ok
+        if failed.any():
+            total = t.metrics["total_ms"][keep][failed]
+            y = np.where(np.isnan(total), 0.0, total)
+            ax.scatter(x[failed], y, marker="x", s=18, color=_ERROR_COLOUR)
+    ax.scatter([], [], marker="x", color=_ERROR_COLOUR, label="failed (at its total time)")
+    ax.set_xlabel("seconds since the first request")
+    ax.set_ylabel("ms")
+    ax.set_title("Every request over time")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    return _png(fig)
+
+
+def error_breakdown(cols: RunColumns) -> bytes | None:
+    from sre_latency.errors import ERROR_CLASSES
+
+    labels = list(cols.targets)
+    counts = np.array(
+        [[int((t.error_code == c).sum()) for c in range(len(ERROR_CLASSES))]
+         for t in cols.targets.values()]
+    )  # fmt: skip
+    used = counts.sum(axis=0) > 0
+    if not used.any():
+        return None
+    classes = [c for c, u in zip(ERROR_CLASSES, used, strict=True) if u]
+    fig = _figure(8.0, 0.8 + 0.45 * len(classes))
+    ax = fig.add_subplot()
+    left = np.zeros(len(classes))
+    for i, label in enumerate(labels):
+        row = counts[i, used]
+        ax.barh(classes, row, left=left, label=label)
+        left += row
+    ax.set_xlabel("failed requests")
+    ax.set_title("Errors by class")
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize="small")
+    return _png(fig)
+
+
+def throughput(result) -> bytes | None:
+    """Requests per minute per window (a ``ReportResult.throughput``), errors stacked on top."""
+    tp = result.throughput
+    if not tp.windows:
+        return None
+    fig = _figure(8.0, 2.6)
+    ax = fig.add_subplot()
+    starts = np.array([w.start_s for w in tp.windows])
+    scale = 60.0 / tp.window_s
+    ok = np.array([(w.requests - w.errors) * scale for w in tp.windows])
+    failed = np.array([w.errors * scale for w in tp.windows])
+    ax.bar(starts, ok, width=tp.window_s * 0.9, align="edge", label="succeeded")
+    ax.bar(starts, failed, bottom=ok, width=tp.window_s * 0.9, align="edge",
+           color=_ERROR_COLOUR, label="failed")  # fmt: skip
+    ax.set_xlabel(f"seconds since the first request ({tp.window_s:g} s windows)")
+    ax.set_ylabel("requests / min")
+    ax.set_title("Throughput over time")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(loc="lower right", fontsize="small")
+    return _png(fig)

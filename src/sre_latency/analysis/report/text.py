@@ -1,0 +1,151 @@
+"""The report as Markdown (for people and pull requests) and CSV (for spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING
+
+from sre_latency.core.stats import percentile
+
+if TYPE_CHECKING:
+    from sre_latency.analysis.columns import RunColumns
+    from sre_latency.analysis.report.models import MetricFigures, ReportResult
+
+CSV_METRICS = ("ttfb_ms", "ttft_ms", "generation_ms", "total_ms", "output_tps", "itl_ms")
+
+
+def num(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def figure_cells(m: MetricFigures) -> list[str]:
+    d = 1 if m.unit == "tok/s" or (m.p50 is not None and m.p50 < 100) else 0
+    return [
+        f"{num(m.mean, d)} ± {num(m.sd, d)}",
+        f"{num(m.p50, d)} / {num(m.p90, d)} / {num(m.p99, d)}",
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def target_rows(result: ReportResult) -> tuple[list[str], list[list[str]]]:
+    header = ["target", "model", "n", "success", "grade"]
+    for m in result.targets[0].metrics if result.targets else []:
+        header += [f"{m.metric} mean ± sd ({m.unit})", f"{m.metric} p50 / p90 / p99"]
+    rows = []
+    for t in result.targets:
+        row = [t.label, t.model, str(t.n), pct(t.success_rate), t.grade or "—"]
+        for m in t.metrics:
+            row += figure_cells(m)
+        rows.append(row)
+    return header, rows
+
+
+def markdown(result: ReportResult) -> str:
+    r = result
+    out = [
+        f"# Latency report — run {r.run_id}",
+        "",
+        f"**{r.status_line}.**",
+        "",
+        f"Main finding: {r.main_finding}",
+        "",
+        f"Measured {r.created_at[:19]} UTC from {r.environment}; kind {r.kind}.",
+        "",
+    ]
+    out += [f"> Note: {n}" for n in r.notes] + ([""] if r.notes else [])
+    out += ["## Targets", ""]
+    out += _table(*target_rows(r))
+    out += ["## Errors", ""]
+    if r.errors:
+        out += _table(
+            ["class", "count", "share", "by target", "examples"],
+            [
+                [
+                    e.error_class,
+                    str(e.count),
+                    pct(e.share_of_requests),
+                    ", ".join(f"{k} {v}" for k, v in e.by_target.items()),
+                    "<br>".join(e.examples),
+                ]
+                for e in r.errors
+            ],
+        )
+    else:
+        out += ["No request failed.", ""]
+    tp = r.throughput
+    out += ["## Throughput over time", ""]
+    if tp.windows:
+        out += [
+            f"{len(tp.windows)} windows of {tp.window_s:g} s over {tp.duration_s:.1f} s; "
+            f"mean {num(tp.mean_requests_per_min, 1)} requests/min, peak "
+            f"{num(tp.peak_requests_per_min, 1)} requests/min at +{tp.peak_window_start_s:g} s.",
+            "",
+        ]
+        out += _table(
+            ["start (s)", "requests", "errors", "requests/min"],
+            [
+                [
+                    f"+{w.start_s:g}" + ("" if w.full else " (partial)"),
+                    str(w.requests),
+                    str(w.errors),
+                    num(w.requests_per_min, 1),
+                ]
+                for w in tp.windows[:60]
+            ],
+        )
+    else:
+        out += ["No requests.", ""]
+    out += ["## Consistency", ""]
+    out += _table(
+        ["target", "TTFT sd (ms)", "TTFT p99/p50", "total sd (ms)", "total p99/p50", "verdict"],
+        [
+            [
+                c.label,
+                num(c.ttft_sd_ms, 1),
+                num(c.ttft_p99_over_p50, 2),
+                num(c.total_sd_ms, 1),
+                num(c.total_p99_over_p50, 2),
+                c.verdict,
+            ]
+            for c in r.consistency
+        ],
+    )
+    out += ["## Performance tiers", ""]
+    out += [f"- **{t.tier}** ({t.criterion}): {', '.join(t.targets)}" for t in r.tiers] + [""]
+    out += ["## Recommendations", ""]
+    out += [f"{i}. {rec.text} *(evidence: {rec.evidence})*" for i, rec in
+            enumerate(r.recommendations, start=1)]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+def csv_table(result: ReportResult, cols: RunColumns) -> str:
+    """One row per target and metric (timings in ms, throughput in tok/s) plus error rates."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    stats = ("mean", "sd", "min", "p50", "p90", "p95", "p99", "max")
+    w.writerow(["run_id", "target", "provider", "model", "metric", "unit", "n", *stats])
+    for t in cols.targets.values():
+        for metric in CSV_METRICS:
+            v = t.sorted_ok(metric)
+            unit = "tok/s" if metric == "output_tps" else "ms"
+            values = [percentile(v, s, presorted=True) for s in stats]
+            w.writerow(
+                [result.run_id, t.label, t.provider, t.model, metric, unit, v.size]
+                + ["" if x is None else f"{x:.10g}" for x in values]
+            )
+        rate = t.n_errors / t.n if t.n else None
+        w.writerow(
+            [result.run_id, t.label, t.provider, t.model, "error_rate", "fraction", t.n]
+            + ["" if rate is None else f"{rate:.10g}"] + [""] * (len(stats) - 1)
+        )  # fmt: skip
+    return buf.getvalue()

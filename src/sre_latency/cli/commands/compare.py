@@ -1,0 +1,133 @@
+"""``sre-latency compare``: runs side by side, later runs against the first, with CIs."""
+
+from __future__ import annotations
+
+import argparse
+
+from sre_latency.cli.common import add_json_flag
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare runs: p50/p90/p99/mean and error rate, deltas with 95 %% bootstrap CIs",
+        description="Compare two or more runs per provider. Each later run is compared with "
+        "the first; a change is a regression only when its 95 %% CI excludes zero and it is "
+        "beyond --min-change-pct.",
+    )
+    p.add_argument(
+        "runs",
+        nargs="*",
+        help="run ids, file names under the results root, or paths (the first is the baseline); "
+        "or one directory together with --latest N",
+    )
+    p.add_argument("--dir", dest="directory", metavar="DIR", help="directory of run files")
+    p.add_argument(
+        "--latest", type=int, metavar="N", help="compare the N newest runs (oldest is baseline)"
+    )
+    p.add_argument(
+        "--metrics",
+        default="ttft_ms,total_ms,output_tps",
+        help="comma-separated per-request metrics (default: %(default)s)",
+    )
+    p.add_argument(
+        "--min-change-pct",
+        type=float,
+        default=5.0,
+        metavar="PCT",
+        help="smallest relative change flagged as a regression (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 when any regression is flagged"
+    )
+    add_json_flag(p)
+    p.set_defaults(handler=_handle)
+
+
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "fraction":
+        return f"{100 * value:.1f} %"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def _signed(value: float, unit: str) -> str:
+    if unit == "fraction":
+        return f"{100 * value:+.1f}"
+    return f"{value:+.0f}" if unit == "ms" and abs(value) >= 100 else f"{value:+.1f}"
+
+
+def _delta(d) -> str:
+    if d.delta is None:
+        return "—"
+    text = (
+        f"{_signed(d.delta, d.unit)} [{_signed(d.ci95_low, d.unit)}, "
+        f"{_signed(d.ci95_high, d.unit)}]" + (" pp" if d.unit == "fraction" else "")
+    )
+    if d.regression:
+        return f"[bold red]{text} REGRESSION[/]"
+    if d.improvement:
+        return f"[green]{text} better[/]"
+    return text if d.significant else f"[dim]{text}[/]"
+
+
+def _print(result) -> None:
+    from rich.table import Table
+
+    from sre_latency.cli.common import console
+
+    out = console()
+    names = ["baseline", *[f"run {i + 1}" for i in range(1, len(result.runs))]]
+    for name, r in zip(names, result.runs, strict=True):
+        flags = "" if r.complete else " [yellow](incomplete)[/]"
+        out.print(f"{name}: {r.run_id}  {r.created_at[:19]}  env {r.environment}  n={r.n}{flags}")
+    for t in result.targets:
+        table = Table(title=f"{t.label}: p50 / p90 / p99 / mean", title_justify="left")
+        table.add_column("metric")
+        for name, tr in zip(names, t.runs, strict=True):
+            table.add_column(name if tr else f"{name} (absent)", justify="right")
+        first = next(tr for tr in t.runs if tr)
+        for j, m in enumerate(first.metrics):
+            cells = [
+                " / ".join(_num(getattr(tr.metrics[j], s), m.unit) for s in ("p50", "p90", "p99",
+                                                                             "mean"))
+                if tr else "—"
+                for tr in t.runs
+            ]  # fmt: skip
+            table.add_row(f"{m.metric} ({m.unit})", *cells)
+        table.add_row("error rate", *[_num(tr.error_rate, "fraction") if tr else "—"
+                                      for tr in t.runs])  # fmt: skip
+        out.print(table)
+        for run_id, deltas in t.deltas.items():
+            name = names[[r.run_id for r in result.runs].index(run_id, 1)]
+            dt = Table(title=f"{t.label}: {name} − baseline (Δ [95 % CI])", title_justify="left")
+            for col in ("statistic", "baseline", name, "Δ [95 % CI]"):
+                dt.add_column(col, justify="left" if col == "statistic" else "right")
+            for d in deltas:
+                dt.add_row(d.metric, _num(d.baseline, d.unit), _num(d.value, d.unit), _delta(d))
+            out.print(dt)
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {note}")
+    out.print(result.summary)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sre_latency.analysis.compare import compare
+    from sre_latency.cli.common import emit_json
+
+    runs, directory = list(args.runs), args.directory
+    if directory is None and len(runs) == 1 and args.latest and Path(runs[0]).is_dir():
+        directory, runs = runs[0], []
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    result = compare(
+        runs, latest=args.latest, directory=directory, metrics=metrics,
+        min_change_pct=args.min_change_pct,
+    )  # fmt: skip
+    if args.json:
+        emit_json(result)
+    else:
+        _print(result)
+    return 1 if args.fail_on_regression and result.regressions else 0

@@ -1,0 +1,221 @@
+"""Percentiles, dispersion and summaries over samples (vectorised numpy, linear percentiles).
+
+Knows nothing of HTTP or MCP. Bootstrap confidence intervals and significance live here too,
+seeded so that results are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from sre_latency.core.contract import TIMING_FIELDS, Dist, Sample, Summary
+
+PERCENTILES = (50, 90, 95, 99)
+
+
+def dist(values: Sequence[float] | np.ndarray) -> Dist | None:
+    """Distribution of ``values`` (NaN dropped); None when there is nothing to describe."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return None
+    p50, p90, p95, p99 = np.percentile(arr, PERCENTILES)
+    sd = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    return Dist(
+        n=int(arr.size),
+        mean=float(arr.mean()),
+        sd=sd,
+        min=float(arr.min()),
+        p50=float(p50),
+        p90=float(p90),
+        p95=float(p95),
+        p99=float(p99),
+        max=float(arr.max()),
+    )
+
+
+def _column(samples: Sequence[Sample], field: str) -> np.ndarray:
+    return np.array(
+        [v if (v := getattr(s, field)) is not None else np.nan for s in samples], dtype=float
+    )
+
+
+def summarize(samples: Iterable[Sample]) -> Summary:
+    """Summary of one target: counts over every sample, timings over successful samples only."""
+    samples = list(samples)
+    ok = [s for s in samples if s.error is None]
+    errors = Counter(s.error.class_ for s in samples if s.error is not None)
+    n = len(samples)
+    fields: dict[str, Dist | None] = {f: dist(_column(ok, f)) for f in TIMING_FIELDS}
+    fields["output_tps"] = dist(_column(ok, "output_tps"))
+    fields["itl_ms"] = dist(
+        np.array([s.itl_ms.mean if s.itl_ms.mean is not None else np.nan for s in ok], dtype=float)
+    )
+    return Summary(
+        n=n,
+        ok=len(ok),
+        errors=n - len(ok),
+        error_rate=(n - len(ok)) / n if n else 0.0,
+        errors_by_class=dict(sorted(errors.items())),
+        **fields,
+    )
+
+
+def _stat(values: np.ndarray, stat: str, axis: int = -1) -> np.ndarray:
+    if stat == "mean":
+        return values.mean(axis=axis)
+    return np.percentile(values, float(stat.lstrip("p")), axis=axis)
+
+
+def paired_delta_ci(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    stat: str = "p50",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float] | None:
+    """Paired difference ``stat(b − a)`` with a 95 % percentile-bootstrap CI.
+
+    ``a[i]`` and ``b[i]`` were measured in the same round, so pairing cancels drift that hits
+    both (network weather, machine load). ``stat`` is ``"mean"`` or ``"pNN"``. Returns
+    ``(delta, ci95_low, ci95_high)``, or None with fewer than 2 complete pairs. Seeded: the same
+    data always gives the same interval.
+    """
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = b_arr - a_arr
+    diff = diff[~np.isnan(diff)]
+    if diff.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, diff.size, size=(n_boot, diff.size))
+    boots = _stat(diff[idx], stat, axis=1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return float(_stat(diff, stat)), float(lo), float(hi)
+
+
+def quantile_sorted(x: np.ndarray, q: float) -> float:
+    """numpy's linear percentile ``q`` (0–100) of an already sorted, NaN-free, non-empty array.
+
+    O(1) instead of a partition per call: the analysis tools sort each column once and read
+    every percentile from it. Same interpolation (and rounding) as ``np.percentile``.
+    """
+    h = (x.size - 1) * q / 100.0
+    lo = int(np.floor(h))
+    hi = min(lo + 1, x.size - 1)
+    t = h - lo
+    a, b = float(x[lo]), float(x[hi])
+    diff = b - a
+    return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
+
+
+def percentile(values: np.ndarray, stat: str, presorted: bool = False) -> float | None:
+    """One statistic of ``values``: ``mean``, ``sd``, ``min``, ``max`` or ``pNN``; None if empty.
+
+    NaN values are dropped, unless ``presorted`` says the array is already sorted and NaN-free.
+    """
+    arr = np.asarray(values, dtype=float)
+    if not presorted:
+        arr = np.sort(arr[~np.isnan(arr)])
+    if arr.size == 0:
+        return None
+    if stat == "mean":
+        return float(arr.mean())
+    if stat == "sd":
+        return float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    if stat == "min":
+        return float(arr[0])
+    if stat == "max":
+        return float(arr[-1])
+    return quantile_sorted(arr, float(stat.lstrip("p")))
+
+
+def bootstrap_stat_draws(
+    values: np.ndarray, stat: str, n_boot: int, rng: np.random.Generator, presorted: bool = False
+) -> np.ndarray:
+    """``n_boot`` draws of ``stat`` over bootstrap resamples of ``values`` (no NaN), in O(n log n).
+
+    A percentile of a resample is a pair of its order statistics. The k-th smallest of n uniform
+    draws is Beta(k, n-k+1), and the resample's k-th smallest value is the sorted original at
+    ``floor(U * n)``; drawing those two order statistics directly gives exactly the bootstrap
+    distribution of numpy's linear percentile without materialising ``n_boot × n`` resamples, so
+    a million samples cost one sort. The mean uses resampling when small and the normal limit
+    (sd/√n) when ``n × n_boot`` would not fit in memory.
+    """
+    x = np.asarray(values, dtype=float) if presorted else np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    if stat == "mean":
+        if n * n_boot <= 4_000_000:
+            return x[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
+        sd = x.std(ddof=1) if n > 1 else 0.0
+        return rng.normal(x.mean(), sd / np.sqrt(n), size=n_boot)
+    q = float(stat.lstrip("p"))
+    h = (n - 1) * q / 100.0
+    lo = int(np.floor(h))
+    frac = h - lo
+    u_lo = rng.beta(lo + 1, n - lo, size=n_boot)  # the (lo+1)-th smallest of n uniforms
+    y_lo = x[np.minimum((u_lo * n).astype(np.int64), n - 1)]
+    if frac == 0.0 or lo + 1 >= n:
+        return y_lo
+    # the next order statistic: the smallest of the n-lo-1 uniforms above u_lo
+    u_hi = u_lo + (1.0 - u_lo) * rng.beta(1, n - lo - 1, size=n_boot)
+    y_hi = x[np.minimum((u_hi * n).astype(np.int64), n - 1)]
+    return y_lo + frac * (y_hi - y_lo)
+
+
+def unpaired_delta_ci(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    stat: str = "p50",
+    n_boot: int = 4000,
+    seed: int = 0,
+    presorted: bool = False,
+) -> tuple[float, float, float] | None:
+    """Difference ``stat(b) − stat(a)`` of two independent samples with a 95 % bootstrap CI.
+
+    For runs that were not measured side by side (two runs of the same target on different
+    days), so no pairing is possible. NaN dropped (``presorted``: both already sorted and
+    NaN-free); None when either side has fewer than 2 values. Vectorised and seeded: the same
+    data always gives the same interval.
+    """
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not presorted:
+        a_arr, b_arr = np.sort(a_arr[~np.isnan(a_arr)]), np.sort(b_arr[~np.isnan(b_arr)])
+    if a_arr.size < 2 or b_arr.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    boots = bootstrap_stat_draws(b_arr, stat, n_boot, rng, presorted=True) - bootstrap_stat_draws(
+        a_arr, stat, n_boot, rng, presorted=True
+    )
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    sa, sb = percentile(a_arr, stat, presorted=True), percentile(b_arr, stat, presorted=True)
+    assert sa is not None and sb is not None
+    return sb - sa, float(lo), float(hi)
+
+
+def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def proportion_delta_ci(
+    k_a: int, n_a: int, k_b: int, n_b: int
+) -> tuple[float, float, float] | None:
+    """Difference of two rates ``k_b/n_b − k_a/n_a`` with Newcombe's 95 % hybrid score CI.
+
+    Used for error rates: well behaved at 0 % and with few errors, where a normal interval is
+    not. None when either side has no requests.
+    """
+    if n_a == 0 or n_b == 0:
+        return None
+    pa, pb = k_a / n_a, k_b / n_b
+    la, ua = _wilson(k_a, n_a)
+    lb, ub = _wilson(k_b, n_b)
+    d = pb - pa
+    lo = d - float(np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2))
+    hi = d + float(np.sqrt((ub - pb) ** 2 + (pa - la) ** 2))
+    return d, lo, hi

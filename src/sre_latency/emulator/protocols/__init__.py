@@ -1,0 +1,2 @@
+"""The three wire protocols the emulator speaks; handlers see ``state``, ``content`` and ``http``,
+never the app that routes to them."""

@@ -1,0 +1,187 @@
+"""The httpx2 transport: raw chunks (``aiter_raw``) and the trace extension for connection phases.
+
+Chosen for ``--cold`` runs and latency-check, because httpx2 reports DNS, TCP and TLS apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import ipaddress
+import socket
+import ssl
+from time import perf_counter_ns
+
+from sre_latency.probe.providers.base import sample_error
+from sre_latency.probe.transport.base import (
+    Exchange,
+    Transport,
+    deadline_exceeded,
+    read_limited,
+)
+
+_CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
+
+
+def _resolving_backend(httpcore):
+    """A network backend that times ``getaddrinfo`` itself, inside the ``connect_tcp`` phase.
+
+    httpcore resolves names inside its TCP connect; resolving first and connecting to the address
+    lets ``dns_ms`` be measured as part of ``connect_ms`` (TLS still verifies the host name,
+    which httpcore passes to ``start_tls`` separately). Addresses are tried in the resolver's
+    order until one accepts (``localhost`` may resolve to ``::1`` before ``127.0.0.1``).
+    """
+
+    class ResolvingBackend(httpcore.AsyncNetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.AnyIOBackend()
+
+        async def connect_tcp(
+            self, host, port, timeout=None, local_address=None, socket_options=None
+        ):
+            try:
+                ipaddress.ip_address(host)
+                addresses = [host]
+            except ValueError:
+                x = _CURRENT.get()
+                t0 = perf_counter_ns()
+                try:
+                    infos = await asyncio.get_running_loop().getaddrinfo(
+                        host, port, type=socket.SOCK_STREAM
+                    )
+                except OSError as exc:
+                    raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+                if x is not None:
+                    x.t_dns_start, x.t_dns_end = t0, perf_counter_ns()
+                addresses = list(dict.fromkeys(info[4][0] for info in infos))
+            error: Exception | None = None
+            for address in addresses:  # in resolver order, as the OS prefers them
+                try:
+                    return await self._inner.connect_tcp(
+                        address,
+                        port,
+                        timeout=timeout,
+                        local_address=local_address,
+                        socket_options=socket_options,
+                    )
+                except httpcore.ConnectError as exc:
+                    error = exc
+            raise error or httpcore.ConnectError(f"{host} resolved to no address")
+
+        async def sleep(self, seconds: float) -> None:
+            await self._inner.sleep(seconds)
+
+    return ResolvingBackend()
+
+
+class HttpxTransport(Transport):
+    """httpx2 with raw chunks (``aiter_raw``) and the trace extension for connection phases."""
+
+    name = "httpx2"
+
+    def __init__(self, *, cold: bool = False, connect_timeout_s: float = 10.0):
+        super().__init__(cold=cold, connect_timeout_s=connect_timeout_s)
+        import httpcore2
+        import httpx2
+
+        self._httpx = httpx2
+        transport = httpx2.AsyncHTTPTransport(
+            limits=httpx2.Limits(
+                max_connections=None, max_keepalive_connections=0 if cold else 4096
+            ),
+        )
+        transport._pool._network_backend = _resolving_backend(httpcore2)
+        self._client = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(connect=connect_timeout_s, read=None, write=None, pool=None),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def exchange(self, req, parser, state, x, first_token_s, total_s):
+        marks = x.marks
+
+        async def trace(name: str, info: dict) -> None:
+            marks[name] = perf_counter_ns()
+
+        request = self._client.build_request(
+            req.method,
+            req.url,
+            headers={**req.headers, "accept-encoding": "identity"},
+            content=req.content,
+            extensions={"trace": trace},
+        )
+        now = asyncio.get_running_loop().time()
+        first_at, total_at = now + first_token_s, now + total_s
+        waiting_first = first_at < total_at
+        token = _CURRENT.set(x)
+        try:
+            async with asyncio.timeout_at(first_at if waiting_first else total_at) as deadline:
+                x.t_start = perf_counter_ns()
+                response = await self._client.send(request, stream=True)
+                try:
+                    x.status = status = response.status_code
+                    x.headers = response.headers
+                    if not 200 <= status < 300:
+                        x.body = await read_limited(response.aiter_raw())
+                        x.t_end = perf_counter_ns()
+                        return
+                    feed = parser.feed
+                    async for chunk in response.aiter_raw():
+                        t = perf_counter_ns()
+                        feed(chunk, t, state)
+                        if state.error is not None:
+                            break
+                        if waiting_first and state.first_content_ns is not None:
+                            deadline.reschedule(total_at)
+                            waiting_first = False
+                    x.t_end = perf_counter_ns()
+                    if state.error is None:
+                        parser.close(state)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            x.t_end = perf_counter_ns()
+            raise deadline_exceeded(state, first_at, total_at, first_token_s, total_s) from None
+        finally:
+            _CURRENT.reset(token)
+            _apply_marks(x)
+
+    def classify(self, exc):
+        httpx = self._httpx
+        if isinstance(exc, httpx.ConnectTimeout):
+            return sample_error("timeout", f"no connection within {self.connect_timeout_s:g} s")
+        if isinstance(exc, httpx.TimeoutException):
+            return sample_error("timeout", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, httpx.DecodingError):
+            return sample_error("protocol", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, httpx.LocalProtocolError):
+            return sample_error("client", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, httpx.TransportError | OSError | ssl.SSLError):
+            return sample_error("connection", f"{type(exc).__name__}: {exc}")
+        return None
+
+    async def _touch(self, url: str) -> None:
+        response = await self._client.get(url, headers={"accept-encoding": "identity"})
+        await response.aclose()
+
+    async def aclose(self):
+        await self._client.aclose()
+
+
+_MARKS = {
+    "connection.connect_tcp.started": "t_connect_start",
+    "connection.connect_tcp.complete": "t_connect_end",
+    "connection.start_tls.started": "t_tls_start",
+    "connection.start_tls.complete": "t_tls_end",
+    "http11.send_request_body.complete": "t_sent",
+    "http11.receive_response_headers.complete": "t_headers",
+    "http2.send_request_body.complete": "t_sent",
+    "http2.receive_response_headers.complete": "t_headers",
+}
+
+
+def _apply_marks(x: Exchange) -> None:
+    for name, t in x.marks.items():
+        attr = _MARKS.get(name)
+        if attr is not None:
+            setattr(x, attr, t)

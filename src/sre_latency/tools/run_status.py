@@ -1,0 +1,137 @@
+"""What the measuring tools and ``run_status`` return: where a run stands, and its figures.
+
+One shape for ``benchmark``, ``latency_budget`` and ``run_status``, because a measuring call may
+answer before its run has finished (``max_seconds``): ``state`` says which, ``result`` holds the
+figures so far or final (the same ``BenchmarkResult`` the CLI prints with ``--json``), and
+``budget`` the latency budget of a latency-budget run. Claude Code may show the model only
+``structuredContent``: units are in the names and ``summary`` is one line.
+
+This module imports the tool modules; the server loads it on the first tool listing or call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sre_latency.analysis.budget import LatencyBudgetResult
+from sre_latency.core.contract import Run
+from sre_latency.tools.benchmark import BenchmarkResult, benchmark_result
+
+RunState = Literal["running", "done", "cancelled", "failed", "incomplete"]
+
+
+class RunStatus(BaseModel):
+    """Where a measuring run stands: still running in the server, or finished and saved."""
+
+    run_id: str
+    kind: str
+    state: RunState = Field(
+        description="running: goes on in the server; done: finished and saved; cancelled or "
+        "incomplete: stopped early, finished samples saved; failed: see summary"
+    )
+    path: str = Field(
+        description="the run file; written when the run ends or is stopped (a benchmark journals "
+        "its finished samples beside it, in <run_id>.jsonl, meanwhile)"
+    )
+    finished_requests: int
+    planned_requests: int
+    share_done_pct: float = Field(description="finished / planned requests, in percent")
+    continuing_in_background: bool = Field(
+        description="true when the run goes on in the server after this answer; follow it "
+        "with run_status"
+    )
+    progress_message: str | None = Field(None, description="the latest progress step")
+    result: BenchmarkResult | None = Field(None, description="the run's figures, so far or final")
+    budget: LatencyBudgetResult | None = Field(
+        None, description="latency-budget runs: where each millisecond went, per phase"
+    )
+    summary: str
+
+
+def _pct(finished: int, planned: int) -> float:
+    return round(100.0 * finished / planned, 1) if planned else 0.0
+
+
+def _so_far(result: BenchmarkResult) -> str:
+    parts = []
+    for t in result.targets:
+        ttft = f"TTFT p50 {t.ttft_p50_ms:.0f} ms" if t.ttft_p50_ms is not None else "no TTFT yet"
+        errors = f", {t.n - t.ok} errors" if t.n > t.ok else ""
+        parts.append(f"{t.label} {ttft} (n={t.ok}{errors})")
+    return "; ".join(parts) or "nothing finished yet"
+
+
+def status_of_run(
+    run_id: str,
+    kind: str,
+    run: Run | None,
+    path: Path | None,
+    state: RunState,
+    finished: int,
+    planned: int,
+    progress_message: str | None = None,
+    error: str | None = None,
+) -> RunStatus:
+    """The status of a run (a live snapshot, the saved file, or nothing yet) in one line."""
+    result = benchmark_result(run, path or "", finished, planned) if run is not None else None
+    budget = None
+    if run is not None and run.kind == "latency_budget" and state != "running" and finished:
+        from sre_latency.analysis.budget import latency_budget_from_run
+
+        budget = latency_budget_from_run(run)
+    if run is not None:
+        run_id = run.run_id
+    pct = _pct(finished, planned)
+    if state == "running":
+        so_far = _so_far(result) if result is not None else "figures come when it ends"
+        summary = (
+            f"Run {run_id} continues in the server: {finished}/{planned} requests done "
+            f"({pct:.0f} %); call run_status with run={run_id!r} to follow it. So far: {so_far}."
+        )
+    elif state == "failed":
+        summary = f"Run {run_id} failed after {finished}/{planned} requests: {error}"
+    else:
+        lead = {
+            "done": "finished",
+            "cancelled": f"was cancelled after {finished}/{planned} requests; finished samples saved",
+            "incomplete": f"stopped after {finished}/{planned} requests; finished samples saved",
+        }[state]
+        figures = (
+            budget.summary if budget is not None
+            else result.summary if result is not None
+            else f"the run file is under the results root (kind {kind})"
+        )  # fmt: skip
+        summary = f"Run {run_id} {lead}: {figures}"
+    return RunStatus(
+        run_id=run_id,
+        kind=kind,
+        state=state,
+        path=str(path) if path is not None else "",
+        finished_requests=finished,
+        planned_requests=planned,
+        share_done_pct=pct,
+        continuing_in_background=state == "running",
+        progress_message=progress_message,
+        result=result,
+        budget=budget,
+        summary=summary,
+    )
+
+
+def saved_status(run: Run, path: Path) -> RunStatus:
+    """The status of a run known only from its file (finished, or left by another process)."""
+    finished = sum(p.summary.n for p in run.providers.values())
+    planned = max(finished, run.config.n * len(run.providers))
+    state: RunState = "done" if run.complete else "incomplete"
+    return status_of_run(run.run_id, run.kind, run, path, state, finished, planned)
+
+
+def run_line(run: Run, path: Path) -> str:
+    """One line per run for the ``sre-latency://runs`` listing."""
+    finished = sum(p.summary.n for p in run.providers.values())
+    result = benchmark_result(run, path, finished, finished)
+    state = "complete" if run.complete else "incomplete"
+    return f"{run.run_id}  {run.kind}  {state}  {path.name}  {result.summary}"

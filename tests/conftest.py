@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis_runs import emulated_run
+from recorded import recorded_run
 
 _CREDENTIAL_VARS = (
     "ANTHROPIC_API_KEY",
@@ -34,20 +34,20 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     return home
 
 
-# The emulator run files most analysis-tool tests read (profiles in analysis_runs.py).
+# The recorded run files most analysis-tool tests read (profiles in fixtures/runs/record.py).
 @pytest.fixture
 def faulty(tmp_path_factory):
     """anthropic + openai with rate-limit, stream-error and server faults."""
-    return emulated_run("faulty", tmp_path_factory)
+    return recorded_run("faulty", tmp_path_factory)
 
 
 @pytest.fixture
 def base(tmp_path_factory):
     """anthropic + openai, no faults, TTFT 30 ms."""
-    return emulated_run("base", tmp_path_factory)
+    return recorded_run("base", tmp_path_factory)
 
 
 @pytest.fixture
 def slow(tmp_path_factory):
     """``base`` with TTFT 60 ms: a regression to find."""
-    return emulated_run("slow", tmp_path_factory)
+    return recorded_run("slow", tmp_path_factory)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_columns
 from sre_latency.core.contract import Run
 from sre_latency.core.stats import paired_delta_ci, percentile
+from sre_latency.store import RunStore
 from sre_latency.tools.latency_budget import LatencyBudgetOptions, OnSample
 
 __all__ = [
@@ -222,10 +223,10 @@ def _summary(cols: RunColumns, targets: list[TargetBudget], deltas: list[PhaseDe
 
 
 def latency_budget_from_run(
-    run: str | Path | Run | RunColumns | None = None, home: Path | None = None
+    run: str | Path | Run | RunColumns | None = None, store: RunStore | None = None
 ) -> LatencyBudgetResult:
     """The latency budget of a recorded run (None = latest); warm and cold split by sample."""
-    cols = load_run_columns(run, home)
+    cols = load_run_columns(run, store)
     targets, phase_cols = [], {}
     for t in cols.targets.values():
         phases = phase_columns(t)

@@ -14,7 +14,6 @@ through pydantic alone takes seconds.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,24 +22,18 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from sre_latency.core.contract import (
-    SUMMARY_METRICS,
-    TIMING_FIELDS,
-    Environment,
-    Run,
-    RunConfig,
-)
+from sre_latency.core.contract import Environment, Run, RunConfig
+from sre_latency.core.metrics import SAMPLE_METRICS
 from sre_latency.errors import ERROR_CLASSES, StoreError
 from sre_latency.store import (
-    JOURNAL_SUFFIX,
     RunStore,
     check_run_header,
+    decode_json,
     first_validation_error,
-    load_run_file,
+    open_store,
 )
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
-SAMPLE_METRICS: tuple[str, ...] = (*SUMMARY_METRICS, "output_tokens", "input_tokens")
 ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget")
 _FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
@@ -137,7 +130,8 @@ def _target_from_dicts(
     try:
         metrics = {
             m: _float_column([s.get(m) for s in samples], f"{where}, field {m}")
-            for m in (*TIMING_FIELDS, "output_tps", "output_tokens", "input_tokens")
+            for m in SAMPLE_METRICS
+            if m != "itl_ms"
         }
         itl = [s.get("itl_ms") for s in samples]
         metrics["itl_ms"] = _float_column(
@@ -204,19 +198,16 @@ def _run_columns(run: Run, targets: dict[str, TargetColumns], path: str | None) 
     )
 
 
-def load_columns(path: Path) -> RunColumns:
+def load_columns(path: Any, store: RunStore | None = None) -> RunColumns:
     """Read a run file straight into columns; one clear sentence when it is not a valid run."""
-    if path.suffix == JOURNAL_SUFFIX or not path.exists():
-        return columns_from_run(load_run_file(path), str(path))  # journals and missing files
+    store = store or open_store()
+    if store.is_journal(path):
+        return analysed(columns_from_run(store.load_path(path), str(path)))
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read: {exc.strerror}.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise StoreError(
-            f"{path} is not valid JSON" + (f" (line {line})." if line else ".")
-        ) from None
+        raw = store.read_bytes(path)
+    except StoreError:  # e.g. only its journal is left
+        return analysed(columns_from_run(store.load_path(path), str(path)))
+    data = decode_json(raw, path)
     check_run_header(path, data)
     providers = data.get("providers")
     if not isinstance(providers, dict):
@@ -241,11 +232,22 @@ def load_columns(path: Path) -> RunColumns:
         )
         for label in run.providers
     }
-    return _run_columns(run, targets, str(path))
+    return analysed(_run_columns(run, targets, str(path)))
+
+
+def analysed(cols: RunColumns) -> RunColumns:
+    """``cols`` when its run measured requests; any other kind is refused with a sentence."""
+    if cols.kind not in ANALYSED_KINDS:
+        where = cols.path or cols.run_id
+        raise StoreError(
+            f"{where} is a {cols.kind} run; grade, compare, report and latency-budget read "
+            "benchmark, latency_check and latency_budget runs."
+        )
+    return cols
 
 
 def load_run_columns(
-    ref: str | Path | Run | RunColumns | None = None, home: Path | None = None
+    ref: str | Path | Run | RunColumns | None = None, store: RunStore | None = None
 ) -> RunColumns:
     """Columns of the run ``ref`` names: None (latest), id, file name, path, Run or RunColumns.
 
@@ -256,12 +258,7 @@ def load_run_columns(
     elif isinstance(ref, Run):
         cols = columns_from_run(ref)
     else:
-        path = RunStore(home).resolve(str(ref) if ref is not None else None)
-        cols = load_columns(path)
-    if cols.kind not in ANALYSED_KINDS:
-        where = cols.path or cols.run_id
-        raise StoreError(
-            f"{where} is a {cols.kind} run; grade, compare, report and latency-budget read "
-            "benchmark, latency_check and latency_budget runs."
-        )
-    return cols
+        store = store or open_store()
+        path = store.resolve(str(ref) if ref is not None else None)
+        cols = load_columns(path, store)
+    return analysed(cols)

@@ -13,12 +13,12 @@ from pydantic import BaseModel
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_columns
 from sre_latency.core.contract import Run
-from sre_latency.core.slo import HIGHER_IS_BETTER, PER_REQUEST_METRICS, unit_of
+from sre_latency.core.metrics import HEADLINE_METRICS, HIGHER_IS_BETTER, SUMMARY_METRICS, unit_of
 from sre_latency.core.stats import percentile, proportion_delta_ci, unpaired_delta_ci
 from sre_latency.errors import ConfigError
 from sre_latency.store import RunStore
 
-DEFAULT_METRICS = ("ttft_ms", "total_ms", "output_tps")
+DEFAULT_METRICS = HEADLINE_METRICS
 DELTA_STATS = ("p50", "p99")
 
 
@@ -165,52 +165,26 @@ def compare_targets(
     return out
 
 
-def _resolve_runs(
-    runs: list[str | Path | Run | RunColumns] | None,
-    directory: str | Path | None,
-    latest: int | None,
-    home: Path | None,
-) -> list[RunColumns]:
-    refs: list = list(runs or [])
-    if latest is not None and refs:
-        raise ConfigError("pass either runs or --latest N, not both: --latest chooses the runs.")
-    if latest is not None:
-        if latest < 2:
-            raise ConfigError("--latest must be at least 2: nothing to compare with fewer runs.")
-        store = RunStore(home)
-        if directory is not None:
-            if not Path(directory).is_dir():
-                raise ConfigError(f"{directory} is not a directory of run files.")
-            store.runs_dir = Path(directory)  # run files named by sortable run id
-        paths = store.list_paths()[:latest]
-        refs = list(reversed(paths))  # oldest first: the first is the baseline
-    elif directory is not None:
-        raise ConfigError("a directory needs --latest N to choose which runs to compare.")
-    if len(refs) < 2:
-        raise ConfigError(
-            f"nothing to compare: {len(refs)} run(s) given; pass two or more runs, or --latest N."
-        )
-    return [load_run_columns(r, home) for r in refs]
-
-
 def compare(
-    runs: list[str | Path | Run | RunColumns] | None = None,
-    latest: int | None = None,
-    directory: str | Path | None = None,
+    runs: list[str | Path | Run | RunColumns],
     metrics: list[str] | None = None,
     min_change_pct: float = 5.0,
-    home: Path | None = None,
+    store: RunStore | None = None,
 ) -> CompareResult:
-    """Compare ``runs`` (ids, names, paths; the first is the baseline) or the ``latest`` N runs."""
+    """Compare ``runs`` (columns, runs or references; the first is the baseline)."""
     chosen = tuple(metrics or DEFAULT_METRICS)
     for m in chosen:
-        if m not in PER_REQUEST_METRICS:
+        if m not in SUMMARY_METRICS:
             raise ConfigError(
-                f"cannot compare unknown metric {m!r}; choose from {', '.join(PER_REQUEST_METRICS)}."
+                f"cannot compare unknown metric {m!r}; choose from {', '.join(SUMMARY_METRICS)}."
             )
     if min_change_pct < 0:
         raise ConfigError("--min-change-pct must not be negative.")
-    cols = _resolve_runs(runs, directory, latest, home)
+    if len(runs) < 2:
+        raise ConfigError(
+            f"nothing to compare: {len(runs)} run(s) given; pass two or more runs, or --latest N."
+        )
+    cols = [load_run_columns(r, store) for r in runs]
     base = cols[0]
     labels = list(dict.fromkeys(label for c in cols for label in c.targets))
     targets, regressions, improvements = [], [], []

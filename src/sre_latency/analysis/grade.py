@@ -16,19 +16,19 @@ from pydantic import BaseModel, Field
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_columns
 from sre_latency.core.contract import Run
+from sre_latency.core.metrics import HIGHER_IS_BETTER, unit_of
 from sre_latency.core.slo import (
     GRADES,
-    HIGHER_IS_BETTER,
     SloRule,
     SloTable,
     Threshold,
     default_table,
     load_slo_file,
     parse_threshold,
-    unit_of,
 )
 from sre_latency.core.stats import percentile
 from sre_latency.errors import ConfigError
+from sre_latency.store import RunStore
 
 Grade = Literal["A", "B", "C", "D", "F"]
 MIN_N_FOR_P99 = 20
@@ -221,7 +221,7 @@ def grade(
     slo: SloTable | str | Path | None = None,
     thresholds: list[str] | None = None,
     fail_below: str | None = None,
-    home: Path | None = None,
+    store: RunStore | None = None,
 ) -> GradeResult:
     """Grade ``run`` (id, file name, path, Run or columns; None = latest) against an SLO table."""
     if fail_below is not None and fail_below.upper() not in GRADES:
@@ -230,7 +230,7 @@ def grade(
     extra = tuple(parse_threshold(t, "--threshold") for t in thresholds or ())
     if extra:
         table = SloTable(table.rules, table.goodput, table.thresholds + extra, table.source)
-    cols = load_run_columns(run, home)
+    cols = load_run_columns(run, store)
     if not cols.targets:
         raise ConfigError(f"run {cols.run_id} has no targets to grade.")
     providers = [grade_target(t, table) for t in cols.targets.values()]

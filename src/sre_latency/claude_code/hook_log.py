@@ -34,7 +34,7 @@ _SESSION_RE = re.compile(rb'"session_id":"([^"\\]{1,200})"')
 _SESSION_KEY = b'"session_id":"'
 
 
-def claude_dir() -> Path:
+def hook_dir() -> Path:
     """``$SRE_LATENCY_HOME/claude``: where the hook writes (same rule as ``store.default_home``)."""
     from sre_latency.store import default_home
 
@@ -42,7 +42,7 @@ def claude_dir() -> Path:
 
 
 def default_log_path() -> Path:
-    return claude_dir() / LOG_NAME
+    return hook_dir() / LOG_NAME
 
 
 def log_files(log_path: Path) -> list[Path]:

@@ -169,3 +169,10 @@ def _ts_ns(value: Any) -> int | None:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) else 0
+
+
+def claude_config_dir() -> Path:
+    """Claude Code's config dir (``$CLAUDE_CONFIG_DIR`` or ``~/.claude``), where transcripts live."""
+    import os
+
+    return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude").expanduser()

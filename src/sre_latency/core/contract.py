@@ -12,29 +12,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sre_latency.core.metrics import SUMMARY_METRICS, TIMING_FIELDS
 from sre_latency.errors import ErrorClass
+
+__all__ = ["SCHEMA_VERSION", "SUMMARY_METRICS", "TIMING_FIELDS"]  # and the models below
 
 SCHEMA_VERSION = 1
 
 ProviderName = Literal["anthropic", "bedrock", "openai"]
 RunKind = Literal["benchmark", "latency_check", "session", "latency_budget"]
-
-# Per-sample timing fields that are summarised into a Dist in Summary (all milliseconds).
-TIMING_FIELDS: tuple[str, ...] = (
-    "ttfb_ms",
-    "ttft_ms",
-    "generation_ms",
-    "total_ms",
-    "request_sent_ms",
-    "dns_ms",
-    "connect_ms",
-    "tls_ms",
-    "server_latency_ms",
-    "server_ttft_ms",
-    "network_overhead_ms",
-)
-# Every per-sample metric the summary carries: the timings, throughput and per-request ITL mean.
-SUMMARY_METRICS: tuple[str, ...] = (*TIMING_FIELDS, "output_tps", "itl_ms")
 
 
 class _Model(BaseModel):

@@ -13,19 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sre_latency.core.contract import Comparison, ProviderResult, Run, Sample
+from sre_latency.core.metrics import PAIRED_METRICS, sentence_name
 from sre_latency.core.stats import paired_delta_ci
 
-# (Sample field, how a sentence names it). Server-side figures are compared when both targets
-# have them (two Bedrock variants, for instance).
-COMPARED_METRICS: tuple[tuple[str, str], ...] = (
-    ("ttft_ms", "TTFT"),
-    ("total_ms", "total time"),
-    ("ttfb_ms", "TTFB"),
-    ("server_latency_ms", "server latency"),
-    ("server_ttft_ms", "server TTFT"),
-    ("network_overhead_ms", "network overhead"),
-)
-METRIC_NAMES = dict(COMPARED_METRICS)
 STAT = "p50"
 
 
@@ -59,7 +49,7 @@ def _fmt(value: float, decimals: int) -> str:
 
 def statement(a: str, b: str, metric: str, delta: float, lo: float, hi: float, n: int) -> str:
     """One sentence a person would say out loud about ``b − a``."""
-    name = f"{METRIC_NAMES.get(metric, metric)} {STAT}"
+    name = f"{sentence_name(metric)} {STAT}"
     width = hi - lo  # as many decimals as the interval can resolve
     decimals = 0 if width >= 10 else 1 if width >= 1 else 2
     if lo > 0:
@@ -126,7 +116,7 @@ def compare_targets(run: Run, seed: int = 0) -> list[Comparison]:
             if not comparable(a_label, b_label):
                 continue
             a, b = run.providers[a_label], run.providers[b_label]
-            for metric, _ in COMPARED_METRICS:
+            for metric in PAIRED_METRICS:
                 comparison = compare_pair(a_label, a, b_label, b, metric, seed)
                 if comparison is not None:
                     out.append(comparison)

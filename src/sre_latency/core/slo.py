@@ -27,23 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sre_latency.core.contract import SUMMARY_METRICS, TIMING_FIELDS
+from sre_latency.core.metrics import (
+    GRADED_METRICS,
+    HIGHER_IS_BETTER,
+    RATE_METRICS,
+    SUMMARY_METRICS,
+    unit_of,
+)
 from sre_latency.errors import ConfigError
 
 GRADES = ("A", "B", "C", "D", "F")
-RATE_METRICS = ("error_rate",)
-GRADED_METRICS: tuple[str, ...] = (*SUMMARY_METRICS, *RATE_METRICS)
-PER_REQUEST_METRICS: tuple[str, ...] = (*TIMING_FIELDS, "output_tps", "itl_ms")
-HIGHER_IS_BETTER = frozenset({"output_tps"})
 _STAT_RE = re.compile(r"^(mean|sd|min|max|p(\d{1,2}(\.\d+)?|100))$")
-
-
-def unit_of(metric: str) -> str:
-    if metric == "output_tps":
-        return "tok/s"
-    if metric in RATE_METRICS:
-        return "fraction"
-    return "ms"
 
 
 @dataclass(frozen=True)
@@ -241,7 +235,7 @@ def _goodput_from(path: Path, text: str, goodput: Any) -> dict[str, float]:
     out = {}
     for metric, bound in goodput.items():
         where = _where(path, text, metric)
-        _known(where, metric, PER_REQUEST_METRICS)
+        _known(where, metric, SUMMARY_METRICS)
         if not isinstance(bound, int | float) or isinstance(bound, bool) or bound <= 0:
             raise ConfigError(f"{where}: the goodput bound of {metric} must be a positive number.")
         out[metric] = float(bound)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from sre_latency.core.contract import TIMING_FIELDS, Dist, Sample, Summary
+from sre_latency.core.contract import Dist, Sample, Summary
+from sre_latency.core.metrics import TIMING_FIELDS
 
 PERCENTILES = (50, 90, 95, 99)
 
@@ -96,17 +97,18 @@ def paired_delta_ci(
     return float(_stat(diff, stat)), float(lo), float(hi)
 
 
-def quantile_sorted(x: np.ndarray, q: float) -> float:
-    """numpy's linear percentile ``q`` (0–100) of an already sorted, NaN-free, non-empty array.
+def linear_percentile(sorted_values, q: float) -> float:
+    """numpy's default (linear) percentile ``q`` (0–100) of an already sorted, NaN-free,
+    non-empty sequence (a list or an array), in O(1).
 
-    O(1) instead of a partition per call: the analysis tools sort each column once and read
-    every percentile from it. Same interpolation (and rounding) as ``np.percentile``.
+    The analysis tools sort each column once and read every percentile from it; the probe uses
+    it on short lists without numpy arrays. Same interpolation and rounding as ``np.percentile``.
     """
-    h = (x.size - 1) * q / 100.0
-    lo = int(np.floor(h))
-    hi = min(lo + 1, x.size - 1)
+    h = (len(sorted_values) - 1) * q / 100.0
+    lo = int(h)
+    hi = min(lo + 1, len(sorted_values) - 1)
     t = h - lo
-    a, b = float(x[lo]), float(x[hi])
+    a, b = float(sorted_values[lo]), float(sorted_values[hi])
     diff = b - a
     return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
@@ -129,7 +131,7 @@ def percentile(values: np.ndarray, stat: str, presorted: bool = False) -> float 
         return float(arr[0])
     if stat == "max":
         return float(arr[-1])
-    return quantile_sorted(arr, float(stat.lstrip("p")))
+    return linear_percentile(arr, float(stat.lstrip("p")))
 
 
 def bootstrap_stat_draws(

@@ -110,32 +110,85 @@ class EmulatorProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ttft_ms: float = Field(200.0, ge=0, le=3_600_000)
-    itl_ms: float = Field(10.0, ge=0, le=600_000)
-    output_tokens: int = Field(64, ge=1, le=1_000_000)
-    # thinking deltas before the text, on Anthropic requests that enable extended thinking
-    thinking_tokens: int = Field(32, ge=0, le=1_000_000)
-    jitter_ms: float = Field(0.0, ge=0, le=600_000)
-    seed: int = 0
-    anthropic_overhead_ms: float = Field(0.0, ge=0, le=600_000)
-    openai_overhead_ms: float = Field(0.0, ge=0, le=600_000)
-    bedrock_overhead_ms: float = Field(0.0, ge=0, le=600_000)
-    # Bedrock variants (used by emulator/bedrock.py): extra time when a guardrail is applied, and
-    # the overhead of latency-optimized requests (None: half of bedrock_overhead_ms).
-    guardrail_overhead_ms: float = Field(120.0, ge=0, le=600_000)
-    bedrock_optimized_overhead_ms: float | None = Field(None, ge=0, le=600_000)
-    # The dummy AWS credentials the emulator verifies SigV4 signatures against (test defaults).
-    aws_access_key_id: str = "AKIAEMULATOREXAMPLE00"
-    aws_secret_access_key: str = "emulator/secret/access/key/EXAMPLEKEY00"
-    # The Bedrock API key (Authorization: Bearer) it accepts; None: the documented test default.
-    aws_bearer_token: str | None = None
-    faults: list[FaultSpec] = Field(default_factory=list)
-    stall_ms: float = Field(30_000.0, ge=0, le=3_600_000)
-    retry_after_s: int = Field(1, ge=0, le=86_400)
-    host: str = "127.0.0.1"
-    port: int = Field(0, ge=0, le=65_535)
-    script: Path | None = None
-    max_records: int = Field(100_000, ge=1, le=10_000_000)
+    ttft_ms: float = Field(
+        200.0, ge=0, le=3_600_000, description="time to first token after the first byte, in ms"
+    )
+    itl_ms: float = Field(10.0, ge=0, le=600_000, description="gap between output tokens, in ms")
+    output_tokens: int = Field(
+        64, ge=1, le=1_000_000, description="output tokens per reply, capped by max_tokens"
+    )
+    thinking_tokens: int = Field(
+        32,
+        ge=0,
+        le=1_000_000,
+        description="thinking deltas before the text when a request enables extended thinking",
+    )
+    jitter_ms: float = Field(
+        0.0,
+        ge=0,
+        le=600_000,
+        description="seeded uniform ± jitter on the TTFT and on each gap, in ms",
+    )
+    seed: int = Field(0, description="seed of the jitter and fault draws")
+    anthropic_overhead_ms: float = Field(
+        0.0,
+        ge=0,
+        le=600_000,
+        description="extra delay before the first byte on Anthropic routes, in ms",
+    )
+    openai_overhead_ms: float = Field(
+        0.0,
+        ge=0,
+        le=600_000,
+        description="extra delay before the first byte on OpenAI routes, in ms",
+    )
+    bedrock_overhead_ms: float = Field(
+        0.0,
+        ge=0,
+        le=600_000,
+        description="extra delay before the first byte on Bedrock routes, in ms",
+    )
+    guardrail_overhead_ms: float = Field(
+        120.0,
+        ge=0,
+        le=600_000,
+        description="extra Bedrock delay when a guardrail is applied, in ms",
+    )
+    bedrock_optimized_overhead_ms: float | None = Field(
+        None,
+        ge=0,
+        le=600_000,
+        description="Bedrock overhead of latency-optimized requests, in ms (default: half of the Bedrock overhead)",
+    )
+    aws_access_key_id: str = Field(
+        "AKIAEMULATOREXAMPLE00", description="access key id Bedrock SigV4 signatures must use"
+    )
+    # Secrets are never flags (a process's arguments are visible to every user of the machine):
+    # ``sre-latency emulate`` reads them from SRE_LATENCY_EMULATOR_AWS_SECRET_ACCESS_KEY and
+    # SRE_LATENCY_EMULATOR_AWS_BEARER_TOKEN.
+    aws_secret_access_key: str = Field("emulator/secret/access/key/EXAMPLEKEY00", exclude=True)
+    aws_bearer_token: str | None = Field(None, exclude=True)  # None: the documented test default
+    faults: list[FaultSpec] = Field(
+        default_factory=list, description="faults to inject, as [PROTOCOL:]NAME:RATE"
+    )
+    stall_ms: float = Field(
+        30_000.0,
+        ge=0,
+        le=3_600_000,
+        description="how long the timeout (stall) fault waits before the first token, in ms",
+    )
+    retry_after_s: int = Field(
+        1, ge=0, le=86_400, description="retry-after seconds sent with an injected 429"
+    )
+    host: str = Field("127.0.0.1", description="127.0.0.1, localhost or ::1")
+    port: int = Field(0, ge=0, le=65_535, description="port; 0 picks a free one")
+    script: Path | None = Field(
+        None,
+        description="play a scripted conversation (tool calls, then text) instead of synthetic text",
+    )
+    max_records: int = Field(
+        100_000, ge=1, le=10_000_000, description="requests kept in the records log"
+    )
 
     @field_validator("host")
     @classmethod

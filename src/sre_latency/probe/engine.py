@@ -22,15 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from time import perf_counter_ns
 
 from sre_latency.core.contract import ITL, Sample, SampleError
+from sre_latency.core.stats import linear_percentile
 from sre_latency.errors import LatencyError
-from sre_latency.probe.health import HealthWatch, linear_percentile
+from sre_latency.probe.health import HealthWatch
+from sre_latency.probe.plan import Arrivals, ClosedLoop, Planned, plan
 from sre_latency.probe.prompts import Prompt
 from sre_latency.probe.providers import adapter_class
 from sre_latency.probe.providers.base import (
@@ -52,35 +53,11 @@ OnSample = Callable[[int, Sample], None]  # (target index, sample)
 MAX_SPREAD_NS = 10_000_000_000  # workers' start offsets span at most 10 s
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
-    target: int
-    round: int
-    warmup: bool
-
-
 @dataclass(frozen=True)
 class Deadlines:
     connect_s: float = 10.0
     first_token_s: float = 60.0
     total_s: float = 60.0
-
-
-def plan(
-    n_targets: int, n: int, warmup: int, seed: int | None
-) -> tuple[list[Planned], list[Planned]]:
-    """Warm-up and measured requests: one per target per round, each round freshly shuffled."""
-    rng = random.Random(seed)
-    order = list(range(n_targets))
-
-    def rounds(count: int, is_warmup: bool) -> list[Planned]:
-        out: list[Planned] = []
-        for r in range(count):
-            rng.shuffle(order)
-            out.extend(Planned(t, r, is_warmup) for t in order)
-        return out
-
-    return rounds(warmup, True), rounds(n, False)
 
 
 def build_adapters(targets: Sequence[Target], settings: ProbeSettings) -> list[Adapter]:
@@ -188,6 +165,7 @@ class ProbeEngine:
         deadlines: Deadlines | None = None,
         transport: str = "auto",
         adapters: Sequence[Adapter] | None = None,
+        arrivals: Arrivals | None = None,
     ):
         self.targets = list(targets)
         self.adapters = (
@@ -197,9 +175,10 @@ class ProbeEngine:
         self.max_tokens = max_tokens
         self.concurrency = max(1, concurrency)
         self.cold = cold
-        self.deadlines = deadlines or Deadlines(total_s=settings.timeout_s)
+        self.deadlines = deadlines or Deadlines()
         self.transport_name = choose_transport(transport, cold)
         self.warmup_plan, self.measured_plan = plan(len(self.targets), n, warmup, seed)
+        self.arrivals = arrivals or ClosedLoop()
         self.health = HealthWatch()
         self.finished = 0
         self._stop = False

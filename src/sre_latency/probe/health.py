@@ -24,19 +24,12 @@ from array import array
 from time import perf_counter_ns
 
 from sre_latency.core.contract import ClientHealth
+from sre_latency.core.stats import linear_percentile
 
 TICK_S = 0.010
 MAX_LOOP_LAG_P99_MS = 10.0
 MAX_SCHEDULE_LAG_P99_MS = 10.0
 MAX_CPU_SHARE = 0.90
-
-
-def linear_percentile(sorted_values: list[float], q: float) -> float:
-    """numpy's default (linear) percentile of an already sorted, non-empty list."""
-    pos = (len(sorted_values) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 class HealthWatch:

@@ -1,45 +1,64 @@
-"""One measured run from start to saved file: the Run, its journal, the engine, the final write.
+"""One measured run from start to saved file: the Run, its writer, the engine, the final save.
 
-Used by every tool that measures (``benchmark``, ``latency_check``). The order matters for the
-promise "never lose a finished sample": the journal (with its header) exists before the first
-request; each sample is journalled the moment it finishes; the run file is written atomically
-at the end — also when the run is cancelled or fails — and only then is the journal removed.
+The order matters for the promise "never lose a finished sample": the writer (with its journal
+header) exists before the first request; each sample is journalled the moment it finishes; the
+run file is written atomically at the end, also when the run is cancelled or fails, and only
+then is the journal removed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sre_latency.core.contract import ProviderResult, Run, RunConfig, RunKind, Sample
 from sre_latency.core.redact import public_url
-from sre_latency.errors import ConfigError, StoreError
 from sre_latency.probe.engine import ProbeEngine
-from sre_latency.store import Journal, RunStore, environment, journal_path, new_run_id
+from sre_latency.probe.handle import TaskRun
+from sre_latency.store import RunStore, RunWriter, environment, new_run_id
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
 
 
+def new_run(
+    kind: RunKind, config: RunConfig, engine: ProbeEngine, run_id: str | None = None
+) -> Run:
+    created = datetime.now(UTC)
+    return Run(
+        run_id=run_id or new_run_id(kind, created),
+        kind=kind,
+        created_at=created,
+        config=config,
+        environment=environment(),
+        providers={
+            t.label: ProviderResult(
+                provider=t.provider,
+                model=t.model,
+                endpoint=public_url(t.base_url or str(getattr(adapter, "endpoint", ""))),
+                options=dict(t.options),
+            )
+            for t, adapter in zip(engine.targets, engine.adapters, strict=True)
+        },
+    )
+
+
 class RunSession:
-    """A Run being measured by ``engine`` and recorded at ``path``."""
+    """A Run being measured by ``engine`` and recorded by ``writer``."""
 
     def __init__(
-        self,
-        run: Run,
-        path: Path,
-        journal: Journal,
-        engine: ProbeEngine,
-        on_sample: OnSample | None,
+        self, run: Run, writer: RunWriter, engine: ProbeEngine, on_sample: OnSample | None
     ):
         self.run = run
-        self.path = path
-        self.journal = journal
+        self.writer = writer
         self.engine = engine
         self._labels = [t.label for t in engine.targets]
         self._on_sample = on_sample
+
+    @property
+    def path(self) -> Path:
+        return Path(self.writer.location)
 
     @classmethod
     def create(
@@ -47,44 +66,19 @@ class RunSession:
         kind: RunKind,
         config: RunConfig,
         engine: ProbeEngine,
+        store: RunStore,
+        *,
         output: Path | None = None,
+        confined: bool = False,
         on_sample: OnSample | None = None,
     ) -> RunSession:
-        created = datetime.now(UTC)
-        run = Run(
-            run_id=new_run_id(kind, created),
-            kind=kind,
-            created_at=created,
-            config=config,
-            environment=environment(),
-            providers={
-                t.label: ProviderResult(
-                    provider=t.provider,
-                    model=t.model,
-                    endpoint=public_url(t.base_url or str(getattr(adapter, "endpoint", ""))),
-                    options=dict(t.options),
-                )
-                for t, adapter in zip(engine.targets, engine.adapters, strict=True)
-            },
-        )
-        path = Path(output).expanduser() if output else RunStore().path_for(run.run_id)
-        if path.is_dir():
-            raise ConfigError(
-                f"--output {path} is a directory; name a file such as {path}/run.json."
-            )
-        try:
-            journal = Journal(journal_path(path), run)
-        except OSError as exc:  # mkdir says "File exists" when a parent is a regular file
-            why = (
-                "a parent is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
-            )
-            raise ConfigError(f"cannot write the run file {path}: {why or exc}.") from None
-        return cls(run, path, journal, engine, on_sample)
+        run = new_run(kind, config, engine)
+        return cls(run, store.writer(run, output, confined=confined), engine, on_sample)
 
     def _record(self, target: int, sample: Sample) -> None:
         label = self._labels[target]
         self.run.providers[label].samples.append(sample)
-        self.journal.append(label, sample)
+        self.writer.append(label, sample)
         if self._on_sample is not None:
             self._on_sample(label, sample, self.engine.finished, self.engine.planned)
 
@@ -105,17 +99,25 @@ class RunSession:
                     on_exit()
         return self.run
 
+    def start(self, on_exit: Callable[[], None] | None = None) -> TaskRun:
+        """Measure in a task of its own; the handle follows and stops it."""
+        task = asyncio.get_running_loop().create_task(self.execute(on_exit))
+        return TaskRun(
+            self.run.run_id, self.run.kind, self.writer.location, task, self.snapshot,
+            lambda: (self.engine.finished, self.engine.planned),
+        )  # fmt: skip
+
     def snapshot(self) -> Run:
         """A summarised copy of the run so far."""
         run = self.run.model_copy(deep=True)
-        _summarize(run)
+        summarize_run(run)
         return run
 
     def finalize(self, outcome: str) -> None:
         from sre_latency.core.paired import compare_targets
 
         run, engine = self.run, self.engine
-        _summarize(run)
+        summarize_run(run)
         health, notes = engine.health.report(engine.finished)
         run.client_health = health
         if notes:
@@ -131,19 +133,10 @@ class RunSession:
         if len(run.providers) > 1:
             run.comparisons = compare_targets(run, seed=run.config.seed or 0)
         run.finished_at = datetime.now(UTC)
-        self.journal.close()
-        try:
-            RunStore().save(run, self.path)
-        except OSError as exc:
-            raise StoreError(
-                f"could not write the run file {self.path} ({exc.strerror or exc}); every "
-                f"finished sample is kept in {self.journal.path}."
-            ) from None
-        with contextlib.suppress(OSError):
-            self.journal.path.unlink()
+        self.writer.finish(run)
 
 
-def _summarize(run: Run) -> None:
+def summarize_run(run: Run) -> None:
     from sre_latency.core.stats import summarize
 
     for result in run.providers.values():

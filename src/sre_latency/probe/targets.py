@@ -47,26 +47,23 @@ class BedrockVariants:
         return out
 
 
-def split_list(value: str | Sequence[str] | None) -> list[str]:
-    """``"a,b"`` or ``["a", "b,c"]`` → ``["a", "b", "c"]``, blanks and duplicates dropped."""
-    if value is None:
-        return []
-    items = [value] if isinstance(value, str) else list(value)
+PROVIDER_ALIASES = {"direct": ["anthropic"], "all": list(PROVIDERS), "both": list(PROVIDERS)}
+
+
+def parse_providers(names: Sequence[str], default: Sequence[str]) -> list[str]:
+    """Provider names as typed (``direct`` means anthropic, ``all``/``both`` every provider);
+    none given means ``default``."""
     out: list[str] = []
-    for item in items:
-        for part in item.split(","):
-            part = part.strip()
-            if part and part not in out:
-                out.append(part)
+    for name in names or default:
+        key = name.strip().lower()
+        for p in PROVIDER_ALIASES.get(key, [key]):
+            if p not in PROVIDERS:
+                raise ConfigError(
+                    f"unknown provider {name!r}; choose from {', '.join(PROVIDERS)} (or all)."
+                )
+            if p not in out:
+                out.append(p)
     return out
-
-
-def parse_providers(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
-    providers = [p.lower() for p in split_list(value)] or list(default)
-    for p in providers:
-        if p not in PROVIDERS:
-            raise ConfigError(f"unknown provider {p!r}; choose from {', '.join(PROVIDERS)}.")
-    return providers
 
 
 def base_url(provider: str, env: Mapping[str, str]) -> str:

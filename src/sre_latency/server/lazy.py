@@ -2,10 +2,10 @@
 
 Start-up discipline: Claude Code waits for ``initialize`` at the start of every session, and that
 answer needs no tool at all. Building a tool costs a pydantic model and a JSON schema of its
-arguments (about 3 ms each here), and its output schema needs the result model, which lives in a
-tool module that imports numpy and the probe (about as long again as importing the MCP SDK). So
-each tool is recorded at registration and built, with the SDK's own ``Tool.from_function`` and
-``FuncMetadata``, the first time any tool is listed, called or its input schema looked up.
+arguments, and its output schema needs the result model, which lives in a module that imports
+numpy and the probe (about as long again as importing the MCP SDK). So each tool is recorded at
+registration and built, with the SDK's own ``Tool.from_function`` and ``FuncMetadata``, the
+first time any tool is listed, called or its input schema looked up.
 
 Arguments that break the input schema (``n=0``, ``format="pdf"``) reach the model as one
 sentence naming the parameter, not pydantic's multi-line report with its documentation link.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,9 @@ from pydantic import ValidationError
 
 @dataclass(frozen=True)
 class _PendingTool:
-    fn: Any
-    result: str  # "module:Model", the tool's result model
+    name: str
+    factory: Callable[[], Any]  # builds the tool function (imports its module)
+    result: str | None  # "module:Model"; None: the tool module's RESULT
     annotations: ToolAnnotations
     title: str
 
@@ -38,23 +40,33 @@ class LazyOutputServer(MCPServer):
         super().__init__(*args, **kwargs)
         self._pending_tools: list[_PendingTool] = []
 
-    def add_lazy_tool(self, fn: Any, result: str, annotations: ToolAnnotations, title: str) -> None:
-        """Register ``fn`` as a tool whose result model is ``result`` (``"module:Model"``)."""
-        self._pending_tools.append(_PendingTool(fn, result, annotations, title))
+    def add_lazy_tool(
+        self,
+        name: str,
+        factory: Callable[[], Any],
+        result: str | None,
+        annotations: ToolAnnotations,
+        title: str,
+    ) -> None:
+        """Register the tool ``name``, built by ``factory()`` when first needed."""
+        self._pending_tools.append(_PendingTool(name, factory, result, annotations, title))
 
     def build_tools(self) -> None:
         """Build every registered tool (once): arguments, description and output schema."""
         while self._pending_tools:
             pending = self._pending_tools.pop(0)
+            fn = pending.factory()
             tool = self._tool_manager.add_tool(
-                pending.fn,
+                fn,
+                name=pending.name,
                 title=pending.title,
-                description=inspect.cleandoc(pending.fn.__doc__ or ""),
+                description=inspect.cleandoc(fn.__doc__ or ""),
                 annotations=pending.annotations,
                 structured_output=False,
             )
-            module, _, name = pending.result.partition(":")
-            model = getattr(importlib.import_module(module), name)
+            spec = pending.result or importlib.import_module(fn.__module_of_tool__).RESULT
+            module, _, model_name = spec.partition(":")
+            model = getattr(importlib.import_module(module), model_name)
             tool.fn_metadata = FuncMetadata(
                 arg_model=tool.fn_metadata.arg_model, output_model=model
             )

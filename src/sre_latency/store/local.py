@@ -1,29 +1,23 @@
-"""The results store: run files, their journals, listing and loading (DESIGN §4).
+"""Run files on the local disk, under ``<home>/runs`` (the default store).
 
-A run is one JSON file written atomically (temp file + rename). While it is in progress every
-finished sample is appended to ``<run>.jsonl`` beside it with one ``O_APPEND`` write, so a run
-killed by Ctrl-C or SIGKILL loses nothing: loading the journal yields ``complete: false``.
+Run files are ``<run_id>.json`` (or a name the user chose); a run in progress has its journal
+``<name>.jsonl`` beside it. ``home`` is ``$SRE_LATENCY_HOME``, else the platform's user data dir.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-import platform
-import secrets
-import socket
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from sre_latency import __version__
-from sre_latency.core.contract import SCHEMA_VERSION, Environment, ProviderResult, Run, Sample
-from sre_latency.errors import StoreError
+from sre_latency.core.contract import Run, Sample
+from sre_latency.errors import ConfigError, StoreError
+from sre_latency.store import resolve
+from sre_latency.store.files import parse_run, write_atomic
+from sre_latency.store.journal import JOURNAL_SUFFIX, Journal, journal_path, run_from_journal
 
 RUNS_DIR = "runs"
-JOURNAL_SUFFIX = ".jsonl"
 
 
 def default_home() -> Path:
@@ -40,164 +34,82 @@ def default_home() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "sre-latency"
 
 
-def new_run_id(kind: str, now: datetime | None = None) -> str:
-    """Sortable, unique, filename-safe: ``20261123T113200Z-benchmark-3f9a``."""
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{kind.replace('_', '-')}-{secrets.token_hex(2)}"
+class LocalRunWriter:
+    """Where one run goes: its journal while it runs, its run file at the end."""
 
-
-def environment() -> Environment:
-    return Environment(
-        host=socket.gethostname(),
-        os=f"{platform.system()} {platform.release()}",
-        python=platform.python_version(),
-        package_version=__version__,
-        client_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-    )
-
-
-def journal_path(run_path: Path) -> Path:
-    return run_path.with_suffix(JOURNAL_SUFFIX)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a failed write leaves no stray temp file behind
-        raise
-
-
-class Journal:
-    """Append-only record of a run in progress: a header line, then one line per sample."""
-
-    def __init__(self, path: Path, run: Run):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, store: LocalStore, run: Run, path: Path):
+        self.store = store
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        header = run.model_dump(mode="json", exclude={"providers"}, by_alias=True)
-        header["providers"] = {
-            label: p.model_dump(mode="json", exclude={"samples", "summary"})
-            for label, p in run.providers.items()
-        }
-        self._write({"type": "header", "run": header})
+        try:
+            self.journal = Journal(journal_path(path), run)
+        except OSError as exc:  # mkdir says "File exists" when a parent is a regular file
+            parent_is_a_file = isinstance(exc, FileExistsError | NotADirectoryError)
+            why = "a parent is not a directory" if parent_is_a_file else exc.strerror
+            raise ConfigError(f"cannot write the run file {path}: {why or exc}.") from None
 
-    def _write(self, obj: dict) -> None:
-        os.write(self._fd, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def journal_location(self) -> str:
+        return str(self.journal.path)
 
     def append(self, label: str, sample: Sample) -> None:
-        self._write(
-            {
-                "type": "sample",
-                "label": label,
-                "sample": sample.model_dump(mode="json", by_alias=True),
-            }
-        )
+        self.journal.append(label, sample)
 
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+    def finish(self, run: Run) -> None:
+        """Save the run file atomically, then drop the journal; on failure, say what is kept."""
+        self.journal.close()
+        try:
+            write_atomic(self.path, run.model_dump_json(indent=1, by_alias=True))
+        except OSError as exc:
+            n = sum(len(p.samples) for p in run.providers.values())
+            raise StoreError(
+                f"could not write the run file {self.path} ({exc.strerror or exc}); "
+                f"{self.kept_sentence(n)}"
+            ) from None
+        with contextlib.suppress(OSError):
+            self.journal.path.unlink()
 
-
-def load_journal(path: Path) -> Run:
-    """Rebuild a run from its journal: every finished sample, ``complete: false``."""
-    from sre_latency.core.stats import summarize
-
-    header: dict | None = None
-    samples: dict[str, list[Sample]] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by SIGKILL mid-write: everything before it is kept
-            if rec.get("type") == "header":
-                header = rec["run"]
-            elif rec.get("type") == "sample":
-                try:
-                    samples.setdefault(rec["label"], []).append(
-                        Sample.model_validate(rec["sample"])
-                    )
-                except (KeyError, ValidationError):
-                    continue
-    if header is None:
-        raise StoreError(f"{path} is not an sre-latency journal: it has no header line.")
-    header["complete"] = False
-    providers = header.pop("providers", {})
-    try:
-        run = Run.model_validate({**header, "providers": {}})
-        for label, meta in providers.items():
-            got = samples.get(label, [])
-            run.providers[label] = ProviderResult.model_validate(
-                {**meta, "samples": got, "summary": summarize(got)}
-            )
-    except ValidationError as exc:
-        raise StoreError(f"{path} has a malformed header: {first_validation_error(exc)}.") from None
-    run.validity_notes.append("run did not finish; loaded from its journal")
-    return run
-
-
-def first_validation_error(exc: ValidationError) -> str:
-    """Where and what the first problem is: one short clause for a one-sentence StoreError."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
-
-
-def check_run_header(path: Path, data: object) -> None:
-    """Refuse JSON that is not a run file of this schema before validating it field by field."""
-    if not isinstance(data, dict) or "schema_version" not in data or "run_id" not in data:
-        raise StoreError(f"{path} is not an sre-latency run file (no schema_version/run_id).")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has schema_version {data['schema_version']}; this sre-latency reads "
-            f"{SCHEMA_VERSION}."
+    def kept_sentence(self, finished: int) -> str:
+        j = self.journal
+        if j.error is None:
+            return f"every finished sample ({finished}) is kept in {j.path}."
+        return (
+            f"{j.kept} of {finished} finished samples are kept in {j.path} (writing it failed: "
+            f"{j.error.strerror or j.error})."
         )
 
 
-def load_run_file(path: Path) -> Run:
-    """Load a run file (or a journal); one clear sentence when it is not a valid run."""
-    if path.suffix == JOURNAL_SUFFIX:
-        return load_journal(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        journal = journal_path(path)
-        if journal.exists():
-            return load_journal(journal)
-        raise StoreError(f"{path} does not exist.") from None
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read: {exc.strerror}.") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise StoreError(f"{path} is not valid JSON (line {exc.lineno}).") from None
-    check_run_header(path, data)
-    try:
-        return Run.model_validate(data)
-    except ValidationError as exc:
-        raise StoreError(
-            f"{path} is a malformed run file: {first_validation_error(exc)}."
-        ) from None
+class LocalStore:
+    """Run files under ``<home>/runs`` (or a given directory of run files)."""
 
+    scheme = "file"
 
-class RunStore:
-    """Run files under ``<home>/runs``; refers to runs by id, file name or path."""
+    def __init__(self, home: Path | None = None, runs_dir: Path | None = None):
+        self.home = Path(home) if home is not None else default_home()
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.home / RUNS_DIR
 
-    def __init__(self, home: Path | None = None):
-        self.home = home or default_home()
-        self.runs_dir = self.home / RUNS_DIR
+    @property
+    def location(self) -> str:
+        return str(self.runs_dir)
 
     def path_for(self, run_id: str) -> Path:
         return self.runs_dir / f"{run_id}.json"
+
+    def writer(
+        self, run: Run, output: Path | None = None, *, confined: bool = False
+    ) -> LocalRunWriter:
+        """The journal and final file of a new run (``output``: a path the user chose)."""
+        if confined:
+            resolve.refuse_symlinked_root(self.home, self.runs_dir)
+        path = Path(output).expanduser() if output else self.path_for(run.run_id)
+        if path.is_dir():
+            raise ConfigError(
+                f"--output {path} is a directory; name a file such as {path}/run.json."
+            )
+        return LocalRunWriter(self, run, path)
 
     def save(self, run: Run, path: Path | None = None) -> Path:
         path = path or self.path_for(run.run_id)
@@ -231,21 +143,36 @@ class RunStore:
         paths = self.list_paths()
         if not paths:
             raise StoreError(
-                f"no runs under {self.runs_dir}; run `sre-latency benchmark --emulate` first."
+                f"no runs under {self.runs_dir} yet; measure one with "
+                "`sre-latency benchmark --emulate` (no API key needed)."
             )
         return paths[0]
 
-    def resolve(self, ref: str | None) -> Path:
+    def resolve(self, ref: str | None, *, confined: bool = False) -> Path:
         """A run id, a file name under the runs dir, or a path; None means the latest run."""
-        if not ref:
-            return self.latest()
-        p = Path(ref).expanduser()
-        if p.exists():
-            return p
-        for candidate in (self.runs_dir / ref, self.path_for(ref), self.runs_dir / f"{ref}.jsonl"):
-            if candidate.exists():
-                return candidate
-        raise StoreError(f"no run named {ref!r} (looked for a file and under {self.runs_dir}).")
+        return resolve.resolve_run(
+            ref, root=self.home, runs_dir=self.runs_dir, latest=self.latest, confined=confined
+        )
 
-    def load(self, ref: str | None = None) -> Run:
-        return load_run_file(self.resolve(ref))
+    def read_bytes(self, path: Path) -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{path} does not exist.") from None
+        except OSError as exc:
+            raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+
+    def is_journal(self, path: Path) -> bool:
+        return Path(path).suffix == JOURNAL_SUFFIX
+
+    def load_path(self, path: Path) -> Run:
+        """A run file, or a journal (also the journal beside a run file not yet written)."""
+        path = Path(path)
+        if self.is_journal(path):
+            return run_from_journal(self.read_bytes(path), path)
+        if not path.exists() and journal_path(path).exists():
+            return self.load_path(journal_path(path))
+        return parse_run(self.read_bytes(path), path)
+
+    def load(self, ref: str | None = None, *, confined: bool = False) -> Run:
+        return self.load_path(self.resolve(ref, confined=confined))

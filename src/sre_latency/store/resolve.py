@@ -1,82 +1,108 @@
-"""Path safety for the MCP server: run files are read and written only under the results root.
+"""The one resolver of run references, and the rules for files the tools write.
 
-A model calling a tool may pass any string, so the server never hands it to ``open`` as given.
-A run reference is a run id, a file name under ``<root>/runs``, or a path inside the root; it is
-refused when it contains ``..``, when it points outside the root, or when a symlink on the way
-leads out of it. An output name is a bare file name, never a path.
+A run reference is a run id, a file name under ``<root>/runs``, or a path. Every face resolves
+it here, under one of two policies:
 
-Errors are ``ConfigError``/``StoreError`` with one sentence; the server turns them into ToolErrors.
+- ``confined=True`` (the MCP server: a model may pass any string): the run must lie under the
+  results root; ``..``, absolute paths outside it and symlinks that lead out of it are refused;
+- ``confined=False`` (the CLI: the user owns the shell): any readable path is accepted too.
+
+Under both, a NUL byte or an absurdly long reference is one sentence, never an OSError. An
+output name (MCP) is a bare file name, never a path, and never replaces an existing file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sre_latency.errors import ConfigError, StoreError
-from sre_latency.store import JOURNAL_SUFFIX, RunStore
+
+MAX_REF_CHARS = 1024
+JOURNAL_SUFFIX = ".jsonl"
 
 
-def _inside(path: Path, root: Path) -> bool:
+def inside(path: Path, root: Path) -> bool:
     """True when the real path (symlinks followed) lies under the real root."""
-    return path.resolve().is_relative_to(root.resolve())
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop, a name too long for the OS
+        return False
 
 
-def _refuse_outside(ref: str, root: Path) -> ConfigError:
+def refuse_outside(ref: str, root: Path) -> ConfigError:
     return ConfigError(
-        f"{ref!r} is outside the results root {root}; give a run id or a file name under "
+        f"{ref!r:.200} is outside the results root {root}; give a run id or a file name under "
         f"{root / 'runs'} (read sre-latency://runs for the list)."
     )
 
 
-def _check_plain(ref: str, what: str) -> None:
+def check_plain(ref: str, what: str, *, confined: bool = True) -> None:
+    """Refuse NUL bytes and overlong names always, and '..' when ``confined``."""
     if "\x00" in ref:
         raise ConfigError(f"the {what} contains a NUL byte; give a plain name.")
-    if ".." in Path(ref).parts or ".." in ref.replace("\\", "/").split("/"):
+    if len(ref) > MAX_REF_CHARS:
+        raise ConfigError(
+            f"the {what} is {len(ref)} characters long; give a run id or a file name "
+            f"(at most {MAX_REF_CHARS} characters)."
+        )
+    if confined and (".." in Path(ref).parts or ".." in ref.replace("\\", "/").split("/")):
         raise ConfigError(
             f"the {what} {ref!r} contains '..'; give a plain name under the results root, not a "
             "path that climbs out of it."
         )
 
 
-def resolve_run(store: RunStore, ref: str | None) -> Path:
-    """The run file ``ref`` names, guaranteed to lie under ``store.home``; None = the latest run."""
-    root = store.home
+def _exists(path: Path) -> bool:
+    try:
+        return path.is_symlink() or path.exists()
+    except OSError:  # e.g. "File name too long"
+        return False
+
+
+def resolve_run(
+    ref: str | None,
+    *,
+    root: Path,
+    runs_dir: Path,
+    latest: Callable[[], Path],
+    confined: bool,
+) -> Path:
+    """The run file ``ref`` names (None: ``latest()``), by the rules above."""
     if not ref:
-        paths = store.list_paths()
-        if not paths:
-            raise StoreError(
-                f"no runs under {store.runs_dir} yet; measure one with the benchmark tool "
-                "(emulate=true needs no API key)."
-            )
-        path = paths[0]
-        if not _inside(path, root):
-            raise _refuse_outside(str(path), root)
+        path = latest()
+        if confined and not inside(path, root):
+            raise refuse_outside(str(path), root)
         return path
-    _check_plain(ref, "run")
+    check_plain(ref, "run", confined=confined)
     given = Path(ref).expanduser()
+    candidates: list[Path] = []
     if given.is_absolute():
-        if not _inside(given, root):
-            raise _refuse_outside(ref, root)
-        candidates = [given]
+        if confined and not inside(given, root):
+            raise refuse_outside(ref, root)
+        candidates.append(given)
     else:
-        candidates = [
-            store.runs_dir / ref,
-            store.path_for(ref),
-            store.runs_dir / f"{ref}{JOURNAL_SUFFIX}",
+        if not confined:
+            candidates.append(given)
+        candidates += [
+            runs_dir / ref,
+            runs_dir / f"{ref}.json",
+            runs_dir / f"{ref}{JOURNAL_SUFFIX}",
             root / ref,
         ]
     for candidate in candidates:
-        if candidate.is_symlink() or candidate.exists():
-            if not _inside(candidate, root):
-                raise ConfigError(
-                    f"{ref!r} is a symlink that leads outside the results root {root}; "
-                    "refusing to read it."
-                )
-            if candidate.is_file():
-                return candidate
+        if not _exists(candidate):
+            continue
+        if confined and not inside(candidate, root):
+            raise ConfigError(
+                f"{ref!r} is a symlink that leads outside the results root {root}; "
+                "refusing to read it."
+            )
+        if candidate.is_file():
+            return candidate
     raise StoreError(
-        f"no run named {ref!r} under {store.runs_dir}; read sre-latency://runs for the runs "
-        "there, or measure one with the benchmark tool."
+        f"no run named {ref!r:.200} under {runs_dir}; read sre-latency://runs (or run "
+        "`sre-latency benchmark --emulate`) to have one."
     )
 
 
@@ -86,7 +112,7 @@ def output_file(directory: Path, root: Path, name: str, suffix: str) -> Path:
     ``suffix`` is appended when the name has another one, so a run file always ends in ``.json``
     (the store lists only those) and a report in its format's extension.
     """
-    _check_plain(name, "output name")
+    check_plain(name, "output name")
     if "/" in name or "\\" in name or Path(name).name != name or Path(name).is_absolute():
         raise ConfigError(
             f"output must be a file name such as 'nightly.json', not a path ({name!r}); "
@@ -99,58 +125,63 @@ def output_file(directory: Path, root: Path, name: str, suffix: str) -> Path:
     path = directory / name
     if path.is_symlink():
         raise ConfigError(f"{path} is a symlink; refusing to write through it.")
-    if directory.exists() and not _inside(directory, root):
-        raise _refuse_outside(str(directory), root)
+    if directory.exists() and not inside(directory, root):
+        raise refuse_outside(str(directory), root)
     return path
 
 
-def run_output(store: RunStore, name: str | None) -> Path | None:
-    """Where a measuring tool saves its run: None lets the store choose ``<run_id>.json``."""
-    if name is None:
-        return None
-    return output_file(store.runs_dir, store.home, name, ".json")
+def new_output(directory: Path, root: Path, name: str, suffix: str) -> Path:
+    """``output_file`` that must not exist yet (the tools add files, they never replace one)."""
+    path = output_file(directory, root, name, suffix)
+    if path.exists() or (suffix == ".json" and path.with_suffix(JOURNAL_SUFFIX).exists()):
+        raise ConfigError(f"{path.name} already exists under {path.parent}; choose another name.")
+    return path
 
 
-def resolve_file_under_root(store: RunStore, ref: str) -> Path:
+def file_under_root(root: Path, ref: str) -> Path:
     """An input file (an SLO table) named relative to the results root, or a path inside it."""
-    _check_plain(ref, "file name")
-    root = store.home
+    check_plain(ref, "file name")
     given = Path(ref).expanduser()
     path = given if given.is_absolute() else root / given
-    if not _inside(path, root):
-        raise _refuse_outside(ref, root)
+    if not inside(path, root):
+        raise refuse_outside(ref, root)
     if not path.is_file():
         raise ConfigError(f"{path} does not exist; put the file under the results root {root}.")
     return path
 
 
-def report_output(store: RunStore, name: str, fmt: str) -> Path:
-    """Where the report tool writes: ``<root>/reports/<name>``; never over an existing file."""
-    path = output_file(store.home / "reports", store.home, name, f".{fmt}")
-    if path.exists():
-        raise ConfigError(f"{path} already exists; choose another output name.")
-    return path
-
-
-def claude_dir() -> Path:
-    """Claude Code's config dir (``$CLAUDE_CONFIG_DIR`` or ``~/.claude``), where transcripts live."""
-    import os
-
-    return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude").expanduser()
-
-
-def resolve_transcript(ref: str) -> Path:
-    """A Claude Code transcript: a ``.jsonl`` file under Claude Code's config dir, nothing else."""
-    _check_plain(ref, "transcript")
-    base = claude_dir()
+def file_under(base: Path, ref: str, suffix: str, what: str) -> Path:
+    """A ``suffix`` file under ``base`` (e.g. a Claude Code transcript), nothing else."""
+    check_plain(ref, what)
     path = Path(ref).expanduser()
     if not path.is_absolute():
         path = base / path
-    if path.suffix != JOURNAL_SUFFIX or not _inside(path, base):
+    if path.suffix != suffix or not inside(path, base):
         raise ConfigError(
-            f"{ref!r} is not a transcript under {base}; give the path of a session's .jsonl "
-            f"file there (e.g. {base}/projects/<project>/<session-id>.jsonl)."
+            f"{ref!r:.200} is not a {what} under {base}; give the path of a {suffix} file there."
         )
     if not path.is_file():
-        raise ConfigError(f"transcript {path} does not exist.")
+        raise ConfigError(f"{what} {path} does not exist.")
     return path
+
+
+def refuse_symlinked_root(root: Path, runs_dir: Path) -> None:
+    """Writing runs: a ``runs/`` that is a symlink out of the root would put them elsewhere."""
+    if _exists(runs_dir) and not inside(runs_dir, root):
+        raise ConfigError(
+            f"{runs_dir} leads outside the results root {root} (a symlink?); refusing to write "
+            "runs there. Remove the link or set SRE_LATENCY_HOME."
+        )
+
+
+__all__ = [
+    "check_plain",
+    "file_under",
+    "file_under_root",
+    "inside",
+    "new_output",
+    "output_file",
+    "refuse_outside",
+    "refuse_symlinked_root",
+    "resolve_run",
+]

@@ -1,64 +1,90 @@
 """The ``benchmark`` tool: measure streamed requests to one or more targets and save the run.
 
-A plain async API that the CLI and the MCP server both wrap (no MCP, no rich here)::
+::
 
-    handle = await start_benchmark(opts, on_sample)   # credentials checked, run file planned
-    handle.progress()  # (finished, planned)
-    run = await handle.wait()   # or handle.cancel(): keeps and saves every finished sample
-    result = await run_benchmark(opts)   # both in one, returns a BenchmarkResult
-
-Every finished sample is appended to the run's journal at once; the run file is written
-atomically at the end (``complete: true``), or on cancellation (``complete: false``).
+    handle = await start_benchmark(opts, store, on_sample)   # checked, journal open, measuring
+    run = await handle.wait()          # or handle.cancel(): every finished sample is saved
+    result = benchmark_result(run, handle.location, *handle.progress())
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
-from sre_latency.errors import ConfigError
-from sre_latency.probe.providers.base import ProbeSettings, Target
+from sre_latency.probe.handle import RunHandle
+from sre_latency.store import RunStore, open_store
+from sre_latency.tools.options import Face, split_list
+from sre_latency.tools.probe_options import ProbeOptions, run_output
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
 
+DESCRIPTION = """\
+Measure the latency of streamed Claude requests: time to first token (TTFT), total time,
+inter-token latency and output tokens/s per target (provider × model), with providers
+interleaved, warm-up discarded, no retries, and paired comparisons with 95 % CIs. Use it for
+figures worth quoting ("is Bedrock slower than the direct API?"); latency_check is the
+one-request quick look. COSTS API CREDITS: n × targets real requests (plus warm-up), unless
+emulate=true. Saves the run (run_id, path) for grade, compare and report. Over MCP, one
+progress notification per finished request; a run longer than max_seconds answers with what
+finished and goes on in the background."""
 EMULATE_DEFAULT_PROVIDERS = ("anthropic", "openai", "bedrock")
 DEFAULT_PROVIDERS = ("anthropic",)
 
 
-class BenchmarkOptions(BaseModel):
-    """Every knob of a benchmark run; the CLI flags and MCP parameters have the same names."""
+class BenchmarkOptions(ProbeOptions):
+    """Every knob of a benchmark run."""
 
-    model_config = ConfigDict(extra="forbid")
+    providers: Annotated[list[str], Face(metavar="LIST")] = Field(
+        default_factory=list,
+        description="providers to measure, comma-separated: anthropic, bedrock, openai (an "
+        "OpenAI-compatible gateway at OPENAI_BASE_URL), or all (default anthropic; with "
+        "emulate, all three)",
+    )
+    n: Annotated[int, Face(flags=("-n",), agent_le=500)] = Field(
+        20, ge=1, le=1_000_000, description="measured requests per target (warm-up excluded)"
+    )
+    concurrency: Annotated[int, Face(agent_le=64)] = Field(
+        1, ge=1, le=4096, description="requests in flight at once"
+    )
+    warmup: Annotated[int, Face(agent_le=20)] = Field(
+        2, ge=0, le=1000, description="discarded warm-up requests per target, sent first"
+    )
+    cold: bool = Field(
+        False, description="open a fresh connection for every request (DNS, TCP, TLS each time)"
+    )
+    seed: int | None = Field(None, description="seed of the interleaving order (default: drawn)")
+    output: Annotated[str | None, Face(metavar="FILE")] = Field(
+        None,
+        description="where to save the run file (CLI: a path; MCP: a new file name under the "
+        "results root's runs/ folder); default <run_id>.json in the results root",
+    )
+    bedrock_guardrail: Annotated[str | None, Face(metavar="ID:VERSION")] = Field(
+        None, description="also measure Bedrock with this guardrail (target bedrock+guardrail)"
+    )
+    bedrock_latency: Annotated[str | None, Face(metavar="optimized")] = Field(
+        None,
+        description="optimized: also measure Bedrock's latency-optimized inference (target "
+        "bedrock+optimized)",
+    )
 
-    providers: list[str] = Field(
-        default_factory=list
-    )  # empty: anthropic (+openai, bedrock emulated)
-    models: list[str] = Field(default_factory=list)  # empty: haiku-4.5
-    n: int = Field(20, ge=1, le=1_000_000)
-    prompt_size: Literal["small", "medium", "large"] = "small"
-    max_tokens: int = Field(64, ge=1, le=200_000)
-    concurrency: int = Field(1, ge=1, le=4096)
-    warmup: int = Field(2, ge=0, le=1000)
-    timeout_s: float = Field(60.0, gt=0, le=3600)
-    first_token_timeout_s: float | None = Field(None, gt=0, le=3600)
-    connect_timeout_s: float = Field(10.0, gt=0, le=600)
-    cold: bool = False
-    emulate: bool = False
-    seed: int | None = None
-    output: Path | None = None
-    transport: Literal["auto", "aiohttp", "httpx2"] = "auto"
-    bedrock_api: Literal["invoke", "converse"] = "invoke"
-    bedrock_geo: str = "us"
-    bedrock_guardrail: str | None = None
-    bedrock_latency: Literal["standard", "optimized"] | None = None
-    emulator: dict[str, Any] = Field(default_factory=dict)  # EmulatorProfile overrides
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers(cls, value: object) -> list[str]:
+        return split_list(value)  # type: ignore[arg-type]
+
+    @field_validator("bedrock_latency")
+    @classmethod
+    def _latency(cls, value: str | None) -> str | None:
+        if value not in (None, "standard", "optimized"):
+            raise ValueError(f"must be optimized or standard, not {value!r}")
+        return value
 
 
 class TargetRow(BaseModel):
@@ -119,71 +145,13 @@ class BenchmarkResult(BaseModel):
     summary: str
 
 
-class RunHandle:
-    """A benchmark in progress on the running event loop."""
-
-    def __init__(self, session, task: asyncio.Task[Run]):
-        self._session = session
-        self._task = task
-        self.run_id = session.run.run_id
-        self.path = session.path
-
-    def snapshot(self) -> Run:
-        """The run so far, with summaries (what a status query shows)."""
-        return self._session.snapshot()
-
-    def progress(self) -> tuple[int, int]:
-        return self._session.engine.finished, self._session.engine.planned
-
-    @property
-    def done(self) -> bool:
-        return self._task.done()
-
-    async def wait(self) -> Run:
-        """The saved run (also after ``cancel()``: partial, ``complete: false``). If the waiter
-        itself is cancelled, the run is cancelled and saved first, then the waiter re-raises."""
-        try:
-            return await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._task.done() and (current is None or not current.cancelling()):
-                return self._session.run  # the run was cancelled (cancel()); it is saved
-            if not self._task.done():
-                self._task.cancel()
-                await asyncio.wait({self._task})
-            raise
-
-    def cancel(self) -> None:
-        """Stop at once: in-flight requests are dropped, finished samples are saved."""
-        self._task.cancel()
-
-    def result(self) -> BenchmarkResult:
-        return benchmark_result(self._session.run, self.path, *self.progress())
-
-
-def resolve_providers(opts: BenchmarkOptions) -> list[str]:
-    from sre_latency.probe.targets import parse_providers
-
-    default = EMULATE_DEFAULT_PROVIDERS if opts.emulate else DEFAULT_PROVIDERS
-    return parse_providers(opts.providers, default)
-
-
-def build_run_targets(opts: BenchmarkOptions, env: dict[str, str]) -> list[Target]:
-    from sre_latency.probe.targets import BedrockVariants, build_targets, split_list
-
-    return build_targets(
-        resolve_providers(opts),
-        split_list(opts.models),
-        env,
-        geo=opts.bedrock_geo,
-        bedrock=BedrockVariants(opts.bedrock_guardrail, opts.bedrock_latency),
-    )
-
-
 def run_config(opts: BenchmarkOptions, providers: list[str], transport: str) -> RunConfig:
+    """Every knob of the run, as the run file records it."""
+    from sre_latency.tools.emulation import emulator_overrides
+
     return RunConfig(
         providers=providers,
-        models=opts.models,
+        models=opts.model,
         n=opts.n,
         prompt_size=opts.prompt_size,
         max_tokens=opts.max_tokens,
@@ -200,46 +168,51 @@ def run_config(opts: BenchmarkOptions, providers: list[str], transport: str) -> 
         bedrock_geo=opts.bedrock_geo,
         bedrock_guardrail=opts.bedrock_guardrail,
         bedrock_latency=opts.bedrock_latency,
-        emulator=opts.emulator or None,
+        emulator=emulator_overrides(opts) or None,
     )
 
 
 async def start_benchmark(
-    opts: BenchmarkOptions, on_sample: OnSample | None = None, *, kind: RunKind = "benchmark"
+    opts: BenchmarkOptions,
+    on_sample: OnSample | None = None,
+    *,
+    store: RunStore | None = None,
+    kind: RunKind = "benchmark",
+    confined: bool = False,
 ) -> RunHandle:
-    """Check everything, create the run and its journal, and start measuring in the background.
+    """Check everything, open the run's journal, and start measuring in the background.
 
     Raises ConfigError/CredentialsError (one sentence) before anything is sent or written.
+    ``confined`` (an MCP call): ``output`` is a new file name under the results root.
     """
     from sre_latency.probe.engine import Deadlines, ProbeEngine
     from sre_latency.probe.prompts import make_prompt
+    from sre_latency.probe.providers.base import ProbeSettings
     from sre_latency.probe.session import RunSession
+    from sre_latency.probe.targets import BedrockVariants, build_targets, parse_providers
     from sre_latency.probe.transport import choose_transport
+    from sre_latency.tools.emulation import emulator_overrides, start_emulator
 
-    if opts.output is not None and opts.output.suffix == ".jsonl":
-        raise ConfigError("--output must name the run file (.json); its journal goes beside it.")
+    store = store or open_store()
+    output = run_output(store, opts.output, confined=confined)
     if opts.seed is None:  # a drawn seed is recorded, so the interleaving can be replayed
         opts = opts.model_copy(update={"seed": secrets.randbelow(2**31)})
-    emulator = start_emulator(opts.emulator) if opts.emulate else None
+    overrides = emulator_overrides(opts)
+    providers = parse_providers(
+        opts.providers, EMULATE_DEFAULT_PROVIDERS if opts.emulate else DEFAULT_PROVIDERS
+    )
+    emulator = start_emulator(overrides) if opts.emulate else None
     try:
         env = dict(os.environ)
         if emulator is not None:
             from sre_latency.probe.targets import emulator_env
 
             env = emulator_env(env, emulator.base_url, emulator.emulator.profile)
-        targets = build_run_targets(opts, env)
-        settings = ProbeSettings(
-            env=env,
-            timeout_s=opts.timeout_s,
-            emulate=opts.emulate,
-            bedrock_api=opts.bedrock_api,
-            bedrock_geo=opts.bedrock_geo,
-            bedrock_guardrail=opts.bedrock_guardrail,
-            bedrock_latency=opts.bedrock_latency,
-        )
+        variants = BedrockVariants(opts.bedrock_guardrail, opts.bedrock_latency)
+        targets = build_targets(providers, opts.model, env, geo=opts.bedrock_geo, bedrock=variants)
         engine = ProbeEngine(
             targets,
-            settings,
+            ProbeSettings(env=env, bedrock_api=opts.bedrock_api, bedrock_geo=opts.bedrock_geo),
             make_prompt(opts.prompt_size),
             n=opts.n,
             max_tokens=opts.max_tokens,
@@ -254,45 +227,27 @@ async def start_benchmark(
             ),
             transport=opts.transport,
         )
-        config = run_config(
-            opts, resolve_providers(opts), choose_transport(opts.transport, opts.cold)
+        config = run_config(opts, providers, choose_transport(opts.transport, opts.cold))
+        session = RunSession.create(
+            kind, config, engine, store, output=output, confined=confined, on_sample=on_sample
         )
-        session = RunSession.create(kind, config, engine, opts.output, on_sample)
     except BaseException:
         if emulator is not None:
             emulator.stop()
         raise
-    task = asyncio.get_running_loop().create_task(session.execute(on_exit=_stopper(emulator)))
-    return RunHandle(session, task)
-
-
-def _stopper(emulator) -> Callable[[], None] | None:
-    return emulator.stop if emulator is not None else None
-
-
-# ``--emulate`` on the CLI or MCP serves a quick but realistic-looking profile, so a first
-# ``benchmark --emulate -n 20`` takes seconds, not a minute; --emulator-* flags override it.
-EMULATE_PROFILE: dict[str, Any] = {"ttft_ms": 100.0, "itl_ms": 4.0, "output_tokens": 64}
-
-
-def start_emulator(overrides: dict[str, Any]):
-    """The in-process emulator for ``--emulate``, on a free 127.0.0.1 port."""
-    from sre_latency.emulator import EmulatorProfile, run_emulator_in_thread
-
-    profile = EmulatorProfile.build(**{**EMULATE_PROFILE, "port": 0, **overrides})
-    return run_emulator_in_thread(profile)
+    return session.start(on_exit=emulator.stop if emulator is not None else None)
 
 
 async def run_benchmark(
-    opts: BenchmarkOptions, on_sample: OnSample | None = None
+    opts: BenchmarkOptions, on_sample: OnSample | None = None, *, store: RunStore | None = None
 ) -> BenchmarkResult:
     """Run a whole benchmark and return its result (the run is saved either way)."""
-    handle = await start_benchmark(opts, on_sample)
+    handle = await start_benchmark(opts, on_sample, store=store)
     run = await handle.wait()
-    return benchmark_result(run, handle.path, *handle.progress())
+    return benchmark_result(run, handle.location, *handle.progress())
 
 
-def benchmark_result(run: Run, path: Path, finished: int, planned: int) -> BenchmarkResult:
+def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) -> BenchmarkResult:
     rows = target_rows(run)
     comparisons = headline_comparisons(run)
     return BenchmarkResult(
@@ -342,3 +297,14 @@ def one_line_summary(
     if not run.valid:
         text += "; NOT VALID: the client was saturated"
     return text
+
+
+OPTIONS = BenchmarkOptions
+RESULT = "sre_latency.tools.benchmark:BenchmarkResult"
+start = start_benchmark
+finish = benchmark_result
+
+
+def planned_per_target(opts) -> int:
+    """Measured requests per target (for "bedrock 12/40" progress messages)."""
+    return opts.n

@@ -2,36 +2,34 @@
 
 For "is it slow right now?": no warm-up, so the request opens its own connection, and the
 connection set-up (DNS, TCP, TLS) is reported apart from TTFT. ``all`` means every provider
-whose credentials are present (all three with ``--emulate``). Saved as a run of kind
+whose credentials are present (all three with ``emulate``). Saved as a run of kind
 ``latency_check``, like a benchmark with ``n=1``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from sre_latency.errors import ConfigError, CredentialsError
-from sre_latency.tools.benchmark import (
-    BenchmarkOptions,
-    RunHandle,
-    start_benchmark,
-)
+from sre_latency.store import RunStore
+from sre_latency.tools.options import Face
+from sre_latency.tools.probe_options import ProbeOptions
 
-CheckProvider = Literal["anthropic", "openai", "bedrock", "all"]
+ALL_PROVIDERS = ("anthropic", "openai", "bedrock")
+DESCRIPTION = """\
+Quick look: is Claude slow right now? Sends ONE streamed request per provider on a fresh
+connection and reports TTFT, total time and connection set-up (DNS+TCP, TLS) apart. Use it
+first when someone says Claude feels slow; use benchmark for figures with percentiles.
+COSTS API CREDITS (one small request per provider) unless emulate=true. With provider=all,
+providers without credentials are skipped."""
 
 
-class LatencyCheckOptions(BaseModel):
-    provider: CheckProvider = "all"
-    models: list[str] = Field(default_factory=list)
-    max_tokens: int = Field(64, ge=1, le=200_000)
-    prompt_size: Literal["small", "medium", "large"] = "small"
-    timeout_s: float = Field(60.0, gt=0, le=3600)
-    emulate: bool = False
-    bedrock_api: Literal["invoke", "converse"] = "invoke"
-    bedrock_geo: str = "us"
-    emulator: dict = Field(default_factory=dict)
+class LatencyCheckOptions(ProbeOptions):
+    provider: Annotated[Literal["anthropic", "openai", "bedrock", "all"], Face(positional=True)] = (
+        Field("all", description="which provider; all = every provider that has credentials")
+    )
 
 
 class ProviderCheck(BaseModel):
@@ -41,9 +39,11 @@ class ProviderCheck(BaseModel):
     status: Literal["ok", "error"]
     ttft_ms: float | None
     total_ms: float | None
-    connect_ms: float | None  # TCP connect (includes DNS) of the fresh connection
+    connect_ms: float | None = Field(
+        description="TCP connect (DNS included) of the fresh connection"
+    )
     tls_ms: float | None
-    server_latency_ms: float | None  # Bedrock only
+    server_latency_ms: float | None = Field(description="Bedrock's own figure; null elsewhere")
     output_tokens: int | None
     http_status: int | None
     error_class: str | None
@@ -55,7 +55,7 @@ class LatencyCheckResult(BaseModel):
     run_id: str
     path: str
     providers: list[ProviderCheck]
-    skipped: list[str]  # providers without credentials (with "all")
+    skipped: list[str] = Field(description="providers without credentials (with provider=all)")
     summary: str
 
 
@@ -68,7 +68,7 @@ def _available(provider: str, opts: LatencyCheckOptions) -> bool:
     from sre_latency.probe.targets import build_targets
 
     env = dict(os.environ)
-    targets = build_targets([provider], opts.models, env, geo=opts.bedrock_geo)  # bad flags raise
+    targets = build_targets([provider], opts.model, env, geo=opts.bedrock_geo)  # bad flags raise
     try:
         build_adapters(targets, ProbeSettings(env=env, bedrock_api=opts.bedrock_api))
     except ConfigError:  # missing key, or Bedrock without credentials or region
@@ -76,9 +76,13 @@ def _available(provider: str, opts: LatencyCheckOptions) -> bool:
     return True
 
 
-async def start_latency_check(opts: LatencyCheckOptions) -> tuple[RunHandle, list[str]]:
-    """Start the check; raise CredentialsError when no provider has credentials."""
-    providers = ["anthropic", "openai", "bedrock"] if opts.provider == "all" else [opts.provider]
+async def latency_check(
+    opts: LatencyCheckOptions, *, store: RunStore | None = None, confined: bool = False
+) -> LatencyCheckResult:
+    """One request per provider on a fresh connection; CredentialsError when none has any."""
+    from sre_latency.tools.benchmark import BenchmarkOptions, start_benchmark
+
+    providers = list(ALL_PROVIDERS) if opts.provider == "all" else [opts.provider]
     skipped: list[str] = []
     if opts.provider == "all" and not opts.emulate:
         skipped = [p for p in providers if not _available(p, opts)]
@@ -89,56 +93,45 @@ async def start_latency_check(opts: LatencyCheckOptions) -> tuple[RunHandle, lis
                 "credentials (env, profile or SSO), or add --emulate to check the built-in "
                 "emulator instead."
             )
+    shared = opts.model_dump(exclude={"provider"})
     bench = BenchmarkOptions(
+        **shared,
         providers=providers,
-        models=opts.models,
         n=1,
         warmup=0,
         concurrency=1,
-        max_tokens=opts.max_tokens,
-        prompt_size=opts.prompt_size,
-        timeout_s=opts.timeout_s,
-        emulate=opts.emulate,
-        cold=True,  # each provider on its own fresh connection; httpx2 reports DNS/TCP/TLS apart
-        bedrock_api=opts.bedrock_api,
-        bedrock_geo=opts.bedrock_geo,
-        emulator=opts.emulator,
+        cold=True,  # each provider on its own fresh connection: DNS/TCP/TLS reported apart
     )
-    handle = await start_benchmark(bench, kind="latency_check")
-    return handle, skipped
-
-
-async def run_latency_check(opts: LatencyCheckOptions) -> LatencyCheckResult:
-    handle, skipped = await start_latency_check(opts)
+    handle = await start_benchmark(bench, store=store, kind="latency_check", confined=confined)
     run = await handle.wait()
-    rows: list[ProviderCheck] = []
-    for label, result in run.providers.items():
-        s = result.samples[0] if result.samples else None
-        err = s.error if s is not None else None
-        rows.append(
-            ProviderCheck(
-                label=label,
-                provider=result.provider,
-                model=result.model,
-                status="ok" if s is not None and err is None else "error",
-                ttft_ms=s.ttft_ms if s else None,
-                total_ms=s.total_ms if s else None,
-                connect_ms=s.connect_ms if s else None,
-                tls_ms=s.tls_ms if s else None,
-                server_latency_ms=s.server_latency_ms if s else None,
-                output_tokens=s.output_tokens if s else None,
-                http_status=s.http_status if s else None,
-                error_class=err.class_ if err else None,
-                error=err.message if err else ("not measured" if s is None else None),
-                request_id=s.request_id if s else None,
-            )
-        )
+    rows = [_check_row(label, result) for label, result in run.providers.items()]
     return LatencyCheckResult(
         run_id=run.run_id,
-        path=str(handle.path),
+        path=handle.location,
         providers=rows,
         skipped=skipped,
         summary=check_summary(rows, skipped),
+    )
+
+
+def _check_row(label: str, result) -> ProviderCheck:
+    s = result.samples[0] if result.samples else None
+    err = s.error if s is not None else None
+    return ProviderCheck(
+        label=label,
+        provider=result.provider,
+        model=result.model,
+        status="ok" if s is not None and err is None else "error",
+        ttft_ms=s.ttft_ms if s else None,
+        total_ms=s.total_ms if s else None,
+        connect_ms=s.connect_ms if s else None,
+        tls_ms=s.tls_ms if s else None,
+        server_latency_ms=s.server_latency_ms if s else None,
+        output_tokens=s.output_tokens if s else None,
+        http_status=s.http_status if s else None,
+        error_class=err.class_ if err else None,
+        error=err.message if err else ("not measured" if s is None else None),
+        request_id=s.request_id if s else None,
     )
 
 
@@ -153,3 +146,8 @@ def check_summary(rows: list[ProviderCheck], skipped: list[str]) -> str:
     if skipped:
         text += f"; skipped {', '.join(skipped)}: no credentials"
     return text
+
+
+OPTIONS = LatencyCheckOptions
+RESULT = "sre_latency.tools.latency_check:LatencyCheckResult"
+run = latency_check

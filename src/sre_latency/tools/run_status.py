@@ -1,4 +1,4 @@
-"""What the measuring tools and ``run_status`` return: where a run stands, and its figures.
+"""The ``run_status`` tool, and what every long-running tool answers: where a run stands.
 
 One shape for ``benchmark``, ``latency_budget`` and ``run_status``, because a measuring call may
 answer before its run has finished (``max_seconds``): ``state`` says which, ``result`` holds the
@@ -6,19 +6,23 @@ figures so far or final (the same ``BenchmarkResult`` the CLI prints with ``--js
 ``budget`` the latency budget of a latency-budget run. Claude Code may show the model only
 ``structuredContent``: units are in the names and ``summary`` is one line.
 
-This module imports the tool modules; the server loads it on the first tool listing or call.
+Live runs (those the MCP server is measuring) come from a ``LiveRuns`` registry; any other
+run is read from the store.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from sre_latency.analysis.budget import LatencyBudgetResult
 from sre_latency.core.contract import Run
+from sre_latency.errors import LatencyError
+from sre_latency.store import RunStore, open_store
 from sre_latency.tools.benchmark import BenchmarkResult, benchmark_result
+from sre_latency.tools.options import Face, Options
 
 RunState = Literal["running", "done", "cancelled", "failed", "incomplete"]
 
@@ -121,12 +125,17 @@ def status_of_run(
     )
 
 
-def saved_status(run: Run, path: Path) -> RunStatus:
-    """The status of a run known only from its file (finished, or left by another process)."""
+def saved_status(run: Run, path: Path, budget: LatencyBudgetResult | None = None) -> RunStatus:
+    """The status of a run known only from its file (finished, or left by another process);
+    with ``budget``, the latency budget of that saved run."""
     finished = sum(p.summary.n for p in run.providers.values())
     planned = max(finished, run.config.n * len(run.providers))
     state: RunState = "done" if run.complete else "incomplete"
-    return status_of_run(run.run_id, run.kind, run, path, state, finished, planned)
+    status = status_of_run(run.run_id, run.kind, run, path, state, finished, planned)
+    if budget is not None:
+        status.budget = budget
+        status.summary = f"Run {run.run_id}: {budget.summary}"
+    return status
 
 
 def run_line(run: Run, path: Path) -> str:
@@ -135,3 +144,83 @@ def run_line(run: Run, path: Path) -> str:
     result = benchmark_result(run, path, finished, finished)
     state = "complete" if run.complete else "incomplete"
     return f"{run.run_id}  {run.kind}  {state}  {path.name}  {result.summary}"
+
+
+DESCRIPTION = """\
+Progress of a measuring run that goes on in the background (after benchmark or latency_budget
+answered at max_seconds), and its summary once finished; also works for any saved run. Omit run
+for the newest. Costs nothing."""
+
+
+class RunStatusOptions(Options):
+    run: Annotated[str | None, Face(positional=True)] = Field(
+        None,
+        description="a run id (e.g. '20261123T113200Z-benchmark-3f9a') or a run file name under "
+        "the results root; omit for the newest run",
+    )
+
+
+class LiveRun(Protocol):
+    run_id: str
+    kind: str
+    started_at: Any
+    path: Path | None
+
+    def status(self) -> RunStatus: ...
+    def counts(self) -> tuple[int, int]: ...
+
+
+class LiveRuns(Protocol):
+    """The runs a server is measuring now (or finished recently)."""
+
+    def get(self, run_id: str) -> LiveRun | None: ...
+    def running(self) -> list[LiveRun]: ...
+    def all(self) -> list[LiveRun]: ...
+
+
+def run(opts: RunStatusOptions, *, store: RunStore | None = None, confined: bool = False,
+        live: LiveRuns | None = None) -> RunStatus:  # fmt: skip
+    """Status of the run ``opts.run`` names (None: the newest), live when a server runs it."""
+    ref = opts.run
+    if live is not None:
+        if ref:
+            active = live.get(ref) or live.get(Path(ref).stem)
+            if active is not None:
+                return active.status()
+        elif live.running():
+            return max(live.running(), key=lambda a: a.started_at).status()
+    store = store or open_store()
+    path = store.resolve(ref, confined=confined)
+    for active in live.all() if live is not None else []:
+        if active.path is not None and path in (active.path, active.path.with_suffix(".jsonl")):
+            return active.status()
+    return saved_status(store.load_path(path), path)
+
+
+def runs_listing(store: RunStore | None = None, live: LiveRuns | None = None,
+                 limit: int = 30) -> str:  # fmt: skip
+    """The recent runs in the store, newest first, one line each (an unreadable file is named)."""
+    store = store or open_store()
+    lines = []
+    running = live.running() if live is not None else []
+    for active in sorted(running, key=lambda a: a.started_at, reverse=True):
+        finished, planned = active.counts()
+        lines.append(f"{active.run_id}  {active.kind}  running  {finished}/{planned} requests")
+    live_ids = {a.run_id for a in running}
+    for path in store.list_paths()[:limit]:
+        if Path(path).stem in live_ids:
+            continue
+        try:
+            lines.append(run_line(store.load_path(path), path))
+        except LatencyError as exc:
+            lines.append(f"{Path(path).name}  unreadable: {exc}")
+    if not lines:
+        return (
+            f"No runs under {store.location} yet. Measure one with the benchmark tool "
+            "(emulate=true needs no API key)."
+        )
+    return "\n".join(lines[:limit])
+
+
+OPTIONS = RunStatusOptions
+RESULT = "sre_latency.tools.run_status:RunStatus"

@@ -1,345 +1,77 @@
-"""Where the time went in a Claude Code session: model vs Bash vs MCP vs built-in tools.
+"""The ``tool_timings`` tool: where the time went in a Claude Code session.
 
-Reads the hook log (``claude_config/sre-latency-hook``) or, without it, a transcript. Tool
-durations are Claude Code's own ``duration_ms`` (from Post events). Model time is derived from
-the gaps between events of the main thread: it starts at ``UserPromptSubmit`` and at the end of
-each tool batch (``PostToolBatch`` when the log has it, else each Post event) and ends at the next
-``PreToolUse`` or ``Stop``. Permission prompts (``PermissionRequest`` → the tool's start) and the
-user's idle time between turns are kept apart. Parallel tool calls are merged as an interval union
-for wall accounting, so nothing is counted twice. Subagent work (events with an ``agent_id``) is
-reported apart.
+Reads the hook log (or, for a session recorded without the hook, a transcript) and accounts for
+the session's wall time: model time vs Bash, MCP (per server), Agent and built-in tools, with
+permission waits and subagents apart (``claude_code.timings``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-if TYPE_CHECKING:
-    from sre_latency.claude_code.accounting import Calls
-    from sre_latency.claude_code.hook_log import SessionEvents
+from sre_latency.errors import ConfigError
+from sre_latency.store import RunStore
+from sre_latency.tools.options import Face, Options
 
-Category = Literal["Model", "Bash", "MCP", "Agent", "Built-in"]
-CATEGORY_ORDER: tuple[Category, ...] = ("Model", "Bash", "MCP", "Agent", "Built-in")
-
-
-class TimingStats(BaseModel):
-    """Durations of one kind of work; ``wall_ms`` counts overlapping (parallel) calls once."""
-
-    name: str
-    calls: int
-    failures: int = 0
-    total_ms: float
-    wall_ms: float
-    mean_ms: float | None = None
-    p50_ms: float | None = None
-    p90_ms: float | None = None
-    p99_ms: float | None = None
-    max_ms: float | None = None
+DESCRIPTION = """\
+Where the time went in a Claude Code session: model time vs Bash, MCP (per server), Agent and
+built-in tools (Read, Edit, Grep…), with calls, total, p50/p90/p99 and the slowest calls;
+permission waits and subagents apart. Use it when someone asks why Claude Code feels slow.
+Reads the local hook log (or a transcript); costs nothing."""
 
 
-class ToolCall(BaseModel):
-    """One tool call (the slowest ones are listed)."""
-
-    tool_name: str
-    category: Category
-    mcp_server: str | None = None
-    tool_use_id: str | None = None
-    duration_ms: float
-    started_at_s: float = Field(description="seconds after the session's first event")
-    failed: bool = False
-    agent_id: str | None = None
-
-
-class TokenUsage(BaseModel):
-    """Token usage summed over the session's API responses (transcripts only)."""
-
-    api_responses: int
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-
-
-class SessionTimings(BaseModel):
-    """One session's wall time, split into model, tools, permission waits, idle and the rest."""
-
-    session_id: str
-    events: int
-    wall_ms: float
-    model_ms: float
-    tool_wall_ms: float = Field(description="time with at least one main-thread tool running")
-    tool_total_ms: float = Field(description="sum of tool durations (parallel calls add up)")
-    permission_wait_ms: float
-    permission_requests: int
-    user_idle_ms: float = Field(description="from Stop to the next prompt")
-    startup_ms: float = Field(description="from SessionStart to the first prompt")
-    other_ms: float = Field(
-        description="wall time in none of the above (hooks, Claude Code's own work, shutdown)"
+class ToolTimingsOptions(Options):
+    session: Annotated[str | None, Face(metavar="ID")] = Field(
+        None, description="a Claude Code session id (or a unique prefix); default: the current "
+        "session (CLAUDE_CODE_SESSION_ID), else the latest in the log",
+    )  # fmt: skip
+    last: Annotated[int | None, Face(metavar="N", agent_le=100)] = Field(
+        None, ge=1, le=100_000, description="instead: the N most recent sessions"
     )
-    around_tools_ms: float = Field(
-        description="PreToolUse → PostToolUse time outside the tools' own duration_ms: "
-        "hooks, permission prompts and Claude Code's own work around each call"
+    from_transcript: Annotated[str | None, Face(metavar="FILE")] = Field(
+        None,
+        description="read this Claude Code transcript instead of the hook log, for sessions "
+        "recorded without the hook: a session's .jsonl under ~/.claude (or $CLAUDE_CONFIG_DIR), "
+        "e.g. 'projects/<project>/<session-id>.jsonl'",
     )
-    tool_calls: int
-    failures: int
-    unfinished_calls: int = Field(description="PreToolUse without a Post event")
-    categories: list[TimingStats]
-    mcp_servers: list[TimingStats]
-    subagents: TimingStats | None = None
-    subagent_tools: TimingStats | None = None
-    slowest_calls: list[ToolCall]
-    usage: TokenUsage | None = None
-    summary: str
+    log: Annotated[
+        str | None,
+        Face(metavar="FILE", only="cli", why_only="an arbitrary file path is for the shell user"),
+    ] = Field(None, description="hook log (default: $SRE_LATENCY_HOME/claude/tool-latency.jsonl)")
 
 
-class ToolTimingsResult(BaseModel):
-    """The accounted sessions (most recent first) and what was read to account for them."""
+def run(opts: ToolTimingsOptions, *, store: RunStore | None = None, confined: bool = False):
+    """Account for the chosen sessions (see ``ToolTimingsOptions``)."""
+    from sre_latency.claude_code.hook_log import SessionEvents, default_log_path, read_log
+    from sre_latency.claude_code.timings import TokenUsage, analyze_session, timings_result
+    from sre_latency.claude_code.transcript import claude_config_dir, read_transcript
+    from sre_latency.store.resolve import file_under
 
-    source: Literal["hook_log", "transcript"]
-    path: str
-    lines_read: int
-    malformed_lines: int
-    sessions: list[SessionTimings]
-    notes: list[str] = []
-    summary: str
-
-
-def tool_timings(
-    session: str | None = None,
-    last: int | None = None,
-    from_transcript: Path | None = None,
-    log_path: Path | None = None,
-) -> ToolTimingsResult:
-    """Where the time went in Claude Code sessions (model, Bash, MCP per server, Agent, built-in).
-
-    Default: the current session (``CLAUDE_CODE_SESSION_ID``), else the latest in the hook log;
-    ``last`` takes the N most recent sessions; ``from_transcript`` reads a transcript instead.
-    """
-    from sre_latency.errors import ConfigError
-
-    if last is not None and last < 1:
-        raise ConfigError("--last must be at least 1.")
-    chosen = [flag for flag, value in (("--session", session), ("--last", last),
-                                       ("--from-transcript", from_transcript)) if value]  # fmt: skip
+    chosen = [f"--{k.replace('_', '-')}" for k in ("session", "last", "from_transcript")
+              if getattr(opts, k)]  # fmt: skip
     if len(chosen) > 1:
         raise ConfigError(f"{' and '.join(chosen)} each choose what to read; pass only one.")
-    if from_transcript is not None:
-        from sre_latency.claude_code.hook_log import SessionEvents
-        from sre_latency.claude_code.transcript import read_transcript
-
-        parsed = read_transcript(Path(from_transcript))
+    if opts.from_transcript is not None:
+        path = (
+            file_under(claude_config_dir(), opts.from_transcript, ".jsonl", "transcript")
+            if confined else Path(opts.from_transcript).expanduser()
+        )  # fmt: skip
+        parsed = read_transcript(path)
         timings = analyze_session(parsed.session_id, SessionEvents.from_dicts(parsed.events))
         timings.usage = TokenUsage(**vars(parsed.usage))
-        return _result("transcript", from_transcript, parsed.lines_read,
-                       parsed.malformed_lines, [timings], [])  # fmt: skip
-    from sre_latency.claude_code.hook_log import default_log_path, read_log
-
-    path = Path(log_path) if log_path is not None else default_log_path()
-    current = None if last else os.environ.get("CLAUDE_CODE_SESSION_ID") or None
-    selection = read_log(path, session=session, last=last, current_session=current)
+        return timings_result("transcript", path, parsed.lines_read, parsed.malformed_lines,
+                              [timings], [])  # fmt: skip
+    log = Path(opts.log).expanduser() if opts.log else default_log_path()
+    current = None if opts.last else os.environ.get("CLAUDE_CODE_SESSION_ID") or None
+    selection = read_log(log, session=opts.session, last=opts.last, current_session=current)
     sessions = [analyze_session(sid, events) for sid, events in selection.sessions.items()]
-    return _result("hook_log", path, selection.lines_read, selection.malformed_lines,
-                   sessions, selection.notes)  # fmt: skip
+    return timings_result("hook_log", log, selection.lines_read, selection.malformed_lines,
+                          sessions, selection.notes)  # fmt: skip
 
 
-def _result(source, path, lines_read, malformed, sessions, notes) -> ToolTimingsResult:
-    head = sessions[0].summary
-    if len(sessions) > 1:
-        head = f"{len(sessions)} sessions, latest {head}"
-    skipped = f"; {malformed} malformed line(s) skipped" if malformed else ""
-    return ToolTimingsResult(
-        source=source, path=str(path), lines_read=lines_read, malformed_lines=malformed,
-        sessions=sessions, notes=notes, summary=head + skipped,
-    )  # fmt: skip
-
-
-def categorize(tool_name: str) -> Category:
-    if tool_name == "Bash":
-        return "Bash"
-    if tool_name.startswith("mcp__"):
-        return "MCP"
-    if tool_name in ("Agent", "Task"):
-        return "Agent"
-    return "Built-in"
-
-
-def mcp_server_of(tool_name: str, logged: Any) -> str | None:
-    if isinstance(logged, str) and logged:
-        return logged
-    if tool_name.startswith("mcp__"):
-        return tool_name[5:].partition("__")[0] or None
-    return None
-
-
-def analyze_session(session_id: str, events: SessionEvents) -> SessionTimings:
-    """Account for one session's events (sorted by ``ts_ns``)."""
-    import numpy as np
-
-    from sre_latency.claude_code.accounting import scan
-
-    found = scan(events)
-    calls = found.calls
-    # session start: the first event, or earlier when a tool began before it was logged
-    t0: int | float = int(events.ts_ns[0]) if len(events) else 0
-    if len(calls) and (earliest := float(calls.start_ns.min())) < t0:
-        t0 = earliest
-    wall_ms = (int(events.ts_ns[-1]) - t0) / 1e6 if len(events) else 0.0
-    names = _call_names(events, calls)
-    category = np.array([categorize(n) for n in names] or [""], dtype=object)
-    main = calls.subset(calls.agent < 0)
-    sub = calls.subset(calls.agent >= 0)
-    main_category = category[main.name + 1] if len(main) else np.zeros(0, object)
-    categories = [_stats("Model", found.model_gaps, None, 0)]
-    categories += [_call_stats(cat, main.subset(main_category == cat))
-                   for cat in CATEGORY_ORDER[1:] if (main_category == cat).any()]  # fmt: skip
-    model_ms = float(found.model_gaps.sum())
-    tool_wall_ms = _union_ms(main)
-    permission_ms = sum(found.perm_waits)
-    idle_ms = float(found.idle_gaps.sum())
-    startup_ms = 0.0
-    if found.session_start is not None and found.first_prompt is not None:
-        startup_ms = max(0.0, (found.first_prompt - found.session_start) / 1e6)
-    known = model_ms + tool_wall_ms + permission_ms + idle_ms + startup_ms
-    servers = _servers(events, calls, names)
-    mcp = main_category == "MCP"
-    main_servers = servers[calls.agent < 0][mcp]
-    slowest = _five_slowest(calls.duration_ms)
-    lo, hi = found.subagent_spans
-    timings = SessionTimings(
-        session_id=session_id,
-        events=len(events),
-        wall_ms=wall_ms,
-        model_ms=model_ms,
-        tool_wall_ms=tool_wall_ms,
-        tool_total_ms=float(main.duration_ms.sum()),
-        permission_wait_ms=permission_ms,
-        permission_requests=found.permission_requests,
-        user_idle_ms=idle_ms,
-        startup_ms=startup_ms,
-        other_ms=max(0.0, wall_ms - known),
-        around_tools_ms=found.around_tools_ms,
-        tool_calls=len(main),
-        failures=int(main.failed.sum()),
-        unfinished_calls=found.unfinished,
-        categories=categories,
-        mcp_servers=[_call_stats(name, main.subset(mcp).subset(main_servers == name))
-                     for name in sorted(set(main_servers.tolist()))],
-        subagents=_stats("Subagents", hi - lo, (lo * 1e6, hi * 1e6), 0) if len(lo) else None,
-        subagent_tools=_call_stats("Subagent tools", sub) if len(sub) else None,
-        slowest_calls=[_public(events, calls, i, names, category, t0) for i in slowest],
-        summary="",
-    )  # fmt: skip
-    timings.summary = session_summary(timings)
-    return timings
-
-
-def _five_slowest(duration_ms) -> list[int]:
-    """Indices of the five longest calls, longest first; among equal ones the earliest first."""
-    import numpy as np
-
-    if len(duration_ms) > 5:
-        fifth = np.partition(duration_ms, len(duration_ms) - 5)[len(duration_ms) - 5]
-        candidates = np.flatnonzero(duration_ms >= fifth)
-    else:
-        candidates = np.arange(len(duration_ms))
-    order = np.argsort(-duration_ms[candidates], kind="stable")
-    return candidates[order[:5]].tolist()
-
-
-def _call_names(events: SessionEvents, calls: Calls) -> list[str]:
-    """Names by tool_name code + 1 (index 0: no name); an empty or missing name is "?"."""
-    used = set(calls.name.tolist())
-    table = events.tables["tool_name"]
-    return ["?"] + [(table[c] or "?") if c in used else "?" for c in range(len(table))]
-
-
-def _servers(events: SessionEvents, calls: Calls, names: list[str]):
-    """Each call's MCP server (as logged, else from the tool's name; "?" when unknown), worked
-    out once per distinct (tool, logged server); None for other tools."""
-    import numpy as np
-
-    servers = np.full(len(calls), None, dtype=object)
-    width = len(events.tables["mcp_server"]) + 1
-    pairs, inverse = np.unique(calls.name.astype(np.int64) * width + calls.mcp_server + 1,
-                               return_inverse=True)  # fmt: skip
-    for j, pair in enumerate(pairs.tolist()):
-        tool = names[pair // width + 1]
-        if categorize(tool) == "MCP":
-            logged = events.text("mcp_server", pair % width - 1)
-            servers[inverse == j] = mcp_server_of(tool, logged) or "?"
-    return servers
-
-
-def _server_of(events: SessionEvents, calls: Calls, i: int, names: list[str]) -> str | None:
-    tool = names[calls.name[i] + 1]
-    if categorize(tool) != "MCP":
-        return None
-    return mcp_server_of(tool, events.text("mcp_server", int(calls.mcp_server[i])))
-
-
-def _public(events, calls: Calls, i: int, names, category, t0: float) -> ToolCall:
-    start = float(calls.start_ns[i])
-    return ToolCall(
-        tool_name=names[calls.name[i] + 1],
-        category=category[calls.name[i] + 1],
-        mcp_server=_server_of(events, calls, i, names),
-        tool_use_id=events.text("tool_use_id", int(calls.tool_use_id[i])),
-        duration_ms=float(calls.duration_ms[i]),
-        started_at_s=max(0.0, (start - t0) / 1e9),
-        failed=bool(calls.failed[i]),
-        agent_id=events.text("agent_id", int(calls.agent[i])),
-    )
-
-
-def _union_ms(calls: Calls) -> float:
-    from sre_latency.claude_code.accounting import union_ms
-
-    return union_ms(calls.start_ns, calls.start_ns + calls.duration_ms * 1e6)
-
-
-def _call_stats(name: str, calls: Calls) -> TimingStats:
-    intervals = (calls.start_ns, calls.start_ns + calls.duration_ms * 1e6)
-    return _stats(name, calls.duration_ms, intervals, int(calls.failed.sum()))
-
-
-def _stats(name: str, durations, intervals_ns, failures: int) -> TimingStats:
-    """``intervals_ns`` (lo, hi arrays) gives the wall time; without it, wall = total."""
-    if not len(durations):
-        return TimingStats(name=name, calls=0, total_ms=0.0, wall_ms=0.0)
-    import numpy as np
-
-    from sre_latency.claude_code.accounting import union_ms
-
-    values = np.asarray(durations, dtype=float)
-    total = float(values.sum())
-    p50, p90, p99 = (float(x) for x in np.percentile(values, (50, 90, 99)))
-    return TimingStats(
-        name=name, calls=len(values), failures=failures, total_ms=total,
-        wall_ms=union_ms(*intervals_ns) if intervals_ns is not None else total,
-        mean_ms=total / len(values), p50_ms=p50, p90_ms=p90, p99_ms=p99,
-        max_ms=float(values.max()),
-    )  # fmt: skip
-
-
-def _seconds(ms: float) -> str:
-    return f"{ms / 1000:.1f}s"
-
-
-def session_summary(t: SessionTimings) -> str:
-    parts = [f"session {t.session_id[:8]}: wall {_seconds(t.wall_ms)}"]
-    for cat in t.categories:
-        if cat.name == "Model":
-            parts.append(f"Model {_seconds(cat.total_ms)} ({cat.calls} turns)")
-        elif cat.calls:
-            parts.append(f"{cat.name} {cat.calls}x {_seconds(cat.total_ms)}")
-    if t.permission_requests:
-        parts.append(f"permission wait {_seconds(t.permission_wait_ms)}")
-    if t.failures:
-        parts.append(f"{t.failures} failed")
-    if t.subagents:
-        parts.append(f"subagents {t.subagents.calls}x {_seconds(t.subagents.total_ms)}")
-    return ", ".join(parts)
+OPTIONS = ToolTimingsOptions
+RESULT = "sre_latency.claude_code.timings:ToolTimingsResult"

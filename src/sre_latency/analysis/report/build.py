@@ -8,12 +8,11 @@ that triggered it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_columns
+from sre_latency.analysis.columns import RunColumns, TargetColumns
 from sre_latency.analysis.grade import grade_target
 from sre_latency.analysis.report.advice import fastest_and_slowest, ttft_p50_gap_ci
 from sre_latency.analysis.report.models import (
@@ -26,17 +25,17 @@ from sre_latency.analysis.report.models import (
     ThroughputWindow,
     Tier,
 )
-from sre_latency.core.contract import Run
+from sre_latency.core.metrics import HEADLINE_METRICS
 from sre_latency.core.redact import redact
-from sre_latency.core.slo import GRADES, SloTable, default_table, load_slo_file
+from sre_latency.core.slo import GRADES, SloTable, default_table
 from sre_latency.core.stats import percentile
 from sre_latency.errors import ERROR_CLASSES, ConfigError
 
-__all__ = ["FORMATS", "ReportResult", "build_report", "render", "report"]
+__all__ = ["FORMATS", "ReportResult", "build_report", "render"]
 
 ReportFormat = Literal["md", "html", "json", "csv"]
 FORMATS: tuple[str, ...] = ("md", "html", "json", "csv")
-TABLE_METRICS = ("ttft_ms", "total_ms", "output_tps")
+TABLE_METRICS = HEADLINE_METRICS
 TIERS = ("excellent", "good", "fair", "poor", "unacceptable")
 _WINDOWS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
@@ -291,29 +290,3 @@ def render(result: ReportResult, cols: RunColumns, fmt: str) -> str:
 
         return html(result, cols)
     raise ConfigError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}.")
-
-
-def report(
-    run: str | Path | Run | RunColumns | None = None,
-    format: str = "json",
-    output: str | Path | None = None,
-    slo: SloTable | str | Path | None = None,
-    home: Path | None = None,
-) -> ReportResult:
-    """Build the report of ``run`` (None = latest); with ``output``, write it there in ``format``."""
-    if format not in FORMATS:
-        raise ConfigError(f"unknown report format {format!r}; choose from {', '.join(FORMATS)}.")
-    table = slo if isinstance(slo, SloTable) else load_slo_file(slo) if slo else None
-    cols = load_run_columns(run, home)
-    result = build_report(cols, table)
-    result.output_format = format
-    if output is not None:
-        from sre_latency.store import write_atomic
-
-        path = Path(output).expanduser()
-        try:
-            write_atomic(path, render(result, cols, format))
-        except OSError as exc:
-            raise ConfigError(f"cannot write the report to {path}: {exc.strerror}.") from None
-        result.output_path = str(path)
-    return result

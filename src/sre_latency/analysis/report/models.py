@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class MetricFigures(BaseModel):
@@ -99,3 +99,4 @@ class ReportResult(BaseModel):
     output_path: str | None = None
     output_format: str = "json"
     summary: str = Field(description="one sentence: the status line and the main finding")
+    _document: str | None = PrivateAttr(default=None)  # the rendered report, when not written

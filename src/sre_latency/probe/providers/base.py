@@ -84,12 +84,8 @@ class ProbeSettings:
     """Run-wide knobs an adapter may need. ``env`` is where credentials and endpoints are read."""
 
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    timeout_s: float = 60.0
-    emulate: bool = False
     bedrock_api: str = "invoke"  # "invoke" (invoke-with-response-stream) | "converse"
     bedrock_geo: str = "us"
-    bedrock_guardrail: str | None = None  # "ID:VERSION"
-    bedrock_latency: str | None = None  # None | "optimized"
 
 
 @dataclass

@@ -27,7 +27,7 @@ from sre_latency.analysis.report.build import build_report
 from sre_latency.core.contract import ITL, ProviderResult, Run, RunConfig, Sample, SampleError
 from sre_latency.core.stats import summarize
 from sre_latency.errors import ERROR_CLASSES
-from sre_latency.store import RunStore, environment
+from sre_latency.store import LocalStore, environment
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ERROR_SHARE = 0.02
@@ -145,7 +145,7 @@ def main() -> int:
           f"(target < 1 s)")  # fmt: skip
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = RunStore(Path(tmp)).save(file_run(100_000))
+        path = LocalStore(Path(tmp)).save(file_run(100_000))
         size_mb = path.stat().st_size / 1e6
         t2 = median_time(lambda: grade(path))
     print(f"load a 100,000-sample run file ({size_mb:.0f} MB) and grade it: {t2:.3f} s "

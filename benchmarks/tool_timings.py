@@ -20,7 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from sre_latency.tools.tool_timings import tool_timings
+from sre_latency import ToolTimingsOptions
+from sre_latency import tool_timings as run_tool_timings
+
+
+def tool_timings(log_path):
+    return run_tool_timings(ToolTimingsOptions(log=str(log_path)))
+
 
 TOOLS = (
     ("Bash", None, 40),

@@ -8,7 +8,7 @@ Exception tree (every message is one sentence a user can act on, never a key or 
     └── StoreError               a run file is missing, malformed or foreign: name the file and the problem
 
 A failed *request* is not an exception the caller sees: the probe engine records it on the sample
-as ``SampleError(class_=..., status=..., message=...)`` with one of ``ERROR_CLASSES`` (DESIGN §5),
+as ``SampleError(class_=..., status=..., message=...)`` with one of ``ERROR_CLASSES`` (docs/contract.md#error-classes),
 and the run goes on.
 """
 
@@ -47,7 +47,7 @@ class StoreError(LatencyError):
 
 
 def classify_http_status(status: int) -> ErrorClass:
-    """Map an HTTP status to an error class (DESIGN §5); body-level detail may refine it."""
+    """Map an HTTP status to an error class (docs/contract.md#error-classes); body-level detail may refine it."""
     if status in (401, 403):
         return "auth"
     if status == 429:

@@ -319,6 +319,8 @@ async def test_extended_thinking_streams_a_signed_thinking_block_before_the_text
     assert text.type == "text" and text.text
     assert message.usage.output_tokens == 5 + 8
     assert "thinking" in types and "signature" in types
-    assert record.content_events == 5 + 8  # thinking deltas count as content (DESIGN §3)
+    assert (
+        record.content_events == 5 + 8
+    )  # thinking deltas count as content (docs/contract.md#metrics)
     labels = [label for label, _ in record.events]
     assert labels.index("signature_delta") == 3 + 5

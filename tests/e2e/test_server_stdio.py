@@ -19,9 +19,12 @@ SCRIPT = Path(sys.executable).parent / "sre-latency"
 
 async def test_sre_latency_serve_answers_over_stdio_and_measures_the_emulator(tmp_path):
     steps: list[str | None] = []
+    all_six = anyio.Event()  # 3 providers × 2 requests
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         steps.append(message)
+        if len(steps) == 6:
+            all_six.set()
 
     params = StdioServerParameters(
         command=str(SCRIPT),
@@ -40,8 +43,7 @@ async def test_sre_latency_serve_answers_over_stdio_and_measures_the_emulator(tm
                 {"emulate": True, "n": 2, "warmup": 0, "emulator_ttft_ms": 5},
                 progress_callback=on_progress,
             )
-            while len(steps) < 6:  # notifications are delivered by tasks of their own
-                await anyio.sleep(0.01)
+            await all_six.wait()  # notifications are delivered by tasks of their own
     assert {"benchmark", "latency_check", "run_status"} <= tools
     assert not result.is_error, result.content[0].text
     assert result.structured_content["providers"][0]["status"] == "ok"

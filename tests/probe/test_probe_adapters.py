@@ -16,7 +16,7 @@ from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers import adapter_class
 from sre_latency.probe.providers.base import ProbeSettings, StreamState, Target
 
-# A Messages API stream as the wire carries it (PROTOCOLS.md): a thinking block then a text block,
+# A Messages API stream as the wire carries it (docs/protocols.md): a thinking block then a text block,
 # pings, an unknown event type, extra JSON whitespace, CRLF line ends and a comment line.
 ANTHROPIC_STREAM = (
     b"event: message_start\r\n"
@@ -53,7 +53,7 @@ ANTHROPIC_STREAM = (
     b'event: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n'
 )
 
-# A Chat Completions stream with include_usage (PROTOCOLS.md): role chunk with empty content,
+# A Chat Completions stream with include_usage (docs/protocols.md): role chunk with empty content,
 # a keep-alive comment, content chunks, the usage chunk with no choices, then [DONE].
 OPENAI_STREAM = (
     b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":'

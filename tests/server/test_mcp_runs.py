@@ -93,8 +93,8 @@ async def test_a_cancelled_benchmark_keeps_and_saves_every_finished_sample(mode)
                 tg.cancel_scope.cancel()
             manager = server.run_manager
             with anyio.fail_after(30):
-                while manager.running():
-                    await anyio.sleep(0.05)
+                for active in manager.running():
+                    await active.finished.wait()
         paths = LocalStore().list_paths()
         assert len(paths) == 1
         status = await client.call_tool("run_status", {})

@@ -1,7 +1,7 @@
 """Where each millisecond of a request goes, per provider, warm and cold side by side.
 
 A successful request's ``total_ms`` is cut into phases that add up exactly (all from one
-``perf_counter_ns`` clock, DESIGN §3)::
+``perf_counter_ns`` clock, docs/contract.md#metrics)::
 
     dns          getaddrinfo for the host, timed just before a cold request (0 when warm)
     tcp_connect  the HTTP library's TCP connect minus the DNS lookup (0 on a reused connection)
@@ -28,14 +28,6 @@ from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_col
 from sre_latency.core.contract import Run
 from sre_latency.core.stats import paired_delta_ci, percentile
 from sre_latency.store import RunStore
-from sre_latency.tools.latency_budget import LatencyBudgetOptions, OnSample
-
-__all__ = [
-    "LatencyBudgetOptions",
-    "LatencyBudgetResult",
-    "latency_budget_from_run",
-    "run_latency_budget",
-]
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("dns", "DNS lookup (cold connections)"),
@@ -259,18 +251,3 @@ def latency_budget_from_run(
         deltas=deltas,
         summary=_summary(cols, targets, deltas),
     )
-
-
-async def run_latency_budget(
-    options: LatencyBudgetOptions, on_sample: OnSample | None = None
-) -> LatencyBudgetResult:
-    """Measure warm and cold (see ``latency_budget_measure``), save the run, and analyse it.
-
-    ``options`` is a ``LatencyBudgetOptions``; ``on_sample(label, sample, finished, planned)``
-    is called after every request of both phases.
-    """
-    from sre_latency.analysis.columns import columns_from_run
-    from sre_latency.tools.latency_budget import measure_budget_run
-
-    run, path = await measure_budget_run(options, on_sample)
-    return latency_budget_from_run(columns_from_run(run, str(path)))

@@ -189,35 +189,13 @@ def compare(
     labels = list(dict.fromkeys(label for c in cols for label in c.targets))
     targets, regressions, improvements = [], [], []
     for label in labels:
-        per_run = [
-            _in_run(c, c.targets[label], chosen) if label in c.targets else None for c in cols
-        ]
-        deltas: dict[str, list[Delta]] = {}
-        if label in base.targets:
-            for c in cols[1:]:
-                if label not in c.targets:
-                    continue
-                ds = compare_targets(base.targets[label], c.targets[label], chosen, min_change_pct)
-                deltas[c.run_id] = ds
-                for d in ds:
-                    if d.regression or d.improvement:
-                        text = _describe(label, c.run_id, d)
-                        (regressions if d.regression else improvements).append(text)
-        targets.append(TargetComparison(label=label, runs=per_run, deltas=deltas))
+        target, regs, imps = _compare_label(label, cols, chosen, min_change_pct)
+        targets.append(target)
+        regressions += regs
+        improvements += imps
     envs = [c.environment_label for c in cols]
     differ = len(set(envs)) > 1
-    notes = [f"run {c.run_id} is incomplete" for c in cols if not c.complete]
-    notes += [f"run {c.run_id} is marked invalid" for c in cols if not c.valid]
-    if differ:
-        notes.append(
-            "runs come from different environments ("
-            + ", ".join(f"{c.run_id}: {e}" for c, e in zip(cols, envs, strict=True))
-            + "); differences may reflect the network path, not the provider"
-        )
-    for label in labels:
-        missing = [c.run_id for c in cols if label not in c.targets]
-        if missing:
-            notes.append(f"{label} is missing from {', '.join(missing)}")
+    notes = _notes(cols, envs, labels, differ)
     summary = _summary(cols, regressions, improvements, min_change_pct, differ)
     return CompareResult(
         baseline_run_id=base.run_id,
@@ -241,6 +219,44 @@ def compare(
         notes=notes,
         summary=summary,
     )
+
+
+def _compare_label(
+    label: str, cols: list[RunColumns], chosen: tuple[str, ...], min_change_pct: float
+) -> tuple[TargetComparison, list[str], list[str]]:
+    """One target across the runs: its figures per run, and each later run's deltas."""
+    base = cols[0]
+    per_run = [_in_run(c, c.targets[label], chosen) if label in c.targets else None for c in cols]
+    deltas: dict[str, list[Delta]] = {}
+    regressions: list[str] = []
+    improvements: list[str] = []
+    if label in base.targets:
+        for c in cols[1:]:
+            if label not in c.targets:
+                continue
+            ds = compare_targets(base.targets[label], c.targets[label], chosen, min_change_pct)
+            deltas[c.run_id] = ds
+            for d in ds:
+                if d.regression or d.improvement:
+                    text = _describe(label, c.run_id, d)
+                    (regressions if d.regression else improvements).append(text)
+    return TargetComparison(label=label, runs=per_run, deltas=deltas), regressions, improvements
+
+
+def _notes(cols: list[RunColumns], envs: list[str], labels: list[str], differ: bool) -> list[str]:
+    notes = [f"run {c.run_id} is incomplete" for c in cols if not c.complete]
+    notes += [f"run {c.run_id} is marked invalid" for c in cols if not c.valid]
+    if differ:
+        notes.append(
+            "runs come from different environments ("
+            + ", ".join(f"{c.run_id}: {e}" for c, e in zip(cols, envs, strict=True))
+            + "); differences may reflect the network path, not the provider"
+        )
+    for label in labels:
+        missing = [c.run_id for c in cols if label not in c.targets]
+        if missing:
+            notes.append(f"{label} is missing from {', '.join(missing)}")
+    return notes
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -109,9 +109,9 @@ async def _measure(spec: ToolSpec, module: Any, opts: Any) -> Any:
     import asyncio
 
     from sre_latency.cli.progress import RunBar
-    from sre_latency.probe.progress import ProgressTracker
+    from sre_latency.tools.runs import tracker_for
 
-    tracker = ProgressTracker(per_target_planned=module.planned_per_target(opts))
+    tracker = tracker_for(module, opts)
     handle = await module.start(opts, tracker)
     bar = RunBar(tracker, enabled=sys.stderr.isatty())
     try:

@@ -16,7 +16,7 @@ import contextlib
 import signal
 from typing import Any
 
-from sre_latency.probe.progress import ProgressTracker
+from sre_latency.tools.runs import ProgressTracker
 
 
 class RunBar:

@@ -1,4 +1,4 @@
-"""The data contract: what a run file holds (DESIGN §4).
+"""The data contract: what a run file holds (docs/contract.md#run-files).
 
 Other parts and outside users read these files, so a change here is made on purpose, with a
 ``SCHEMA_VERSION`` bump and a test. Every timing carries its unit in its name; every summary

@@ -1,6 +1,6 @@
 """The emulator's latency profile and fault plan: every knob of ``sre-latency emulate``.
 
-Faults are named by the error class a client should see (DESIGN §5) or by a more specific name.
+Faults are named by the error class a client should see (docs/contract.md#error-classes) or by a more specific name.
 Each name maps to one *behaviour*, the thing the emulator actually does on the wire::
 
     name                     behaviour      what is sent

@@ -1,4 +1,4 @@
-"""The probe engine: plans and sends requests by the rules of DESIGN §3, and turns bytes into Samples.
+"""The probe engine: plans and sends requests by the rules of docs/contract.md#metrics, and turns bytes into Samples.
 
 Method, in order:
 
@@ -81,7 +81,7 @@ def build_sample(
     request_id: str | None,
     cold: bool,
 ) -> Sample:
-    """Turn clock readings and parser state into a Sample (DESIGN §3)."""
+    """Turn clock readings and parser state into a Sample (docs/contract.md#metrics)."""
     t0 = x.t_start
     gaps = sorted(g / 1e6 for g in state.gaps_ns)
     itl = ITL(n=len(gaps))

@@ -55,7 +55,7 @@ ANNOTATIONS = {
 
 
 def _store():
-    from sre_latency.store import open_store
+    from sre_latency.tools.runs import open_store
 
     return open_store()  # reads $SRE_LATENCY_HOME / $SRE_LATENCY_STORE at each call
 
@@ -88,15 +88,15 @@ def tool_function(spec: ToolSpec, manager: RunManager) -> Any:
 
 
 async def _long_run(spec, module, opts, store, manager, ctx, max_seconds):
-    from sre_latency.probe.progress import ProgressTracker
     from sre_latency.tools.run_status import saved_status
+    from sre_latency.tools.runs import tracker_for
 
     saved = getattr(module, "saved", None)
     if saved is not None and (analysis := saved(opts, store=store, confined=True)) is not None:
         path = store.resolve(opts.run, confined=True)
         return saved_status(store.load_path(path), path, budget=analysis)
     manager.refuse_if_busy()
-    tracker = ProgressTracker(per_target_planned=module.planned_per_target(opts))
+    tracker = tracker_for(module, opts)
     handle = await module.start(opts, tracker, store=store, confined=True)
     active = manager.adopt(handle, tracker)
     return await manager.follow(active, ctx.report_progress, max_seconds)

@@ -25,9 +25,8 @@ from sre_latency.errors import LatencyError
 
 if TYPE_CHECKING:  # loaded inside tool calls: they import the tool modules (numpy)
     from sre_latency.core.contract import Run
-    from sre_latency.probe.handle import RunHandle
-    from sre_latency.probe.progress import ProgressTracker
     from sre_latency.tools.run_status import RunState, RunStatus
+    from sre_latency.tools.runs import ProgressTracker, RunHandle
 
 log = logging.getLogger("sre_latency.mcp")
 

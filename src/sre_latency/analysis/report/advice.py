@@ -58,25 +58,41 @@ def recommendations(
     errors: list[ErrorClassReport],
     consistency: list[Consistency],
 ) -> list[Recommendation]:
+    """Every rule that fires, in order of urgency; when none does, whether to act anyway."""
+    out = [
+        *_run_caveats(cols),
+        *_error_advice(errors, targets),
+        *_tail_advice(consistency, targets),
+        *_target_advice(targets),
+        *_routing_advice(cols, targets),
+    ]
+    return out or [_no_rule_fired(cols, targets, errors)]
+
+
+def _rec(text: str, evidence: str) -> Recommendation:
     from sre_latency.analysis.report.models import Recommendation
 
-    out: list[Recommendation] = []
+    return Recommendation(text=text, evidence=evidence)
+
+
+def _run_caveats(cols: RunColumns) -> list[Recommendation]:
+    out = []
     if not cols.valid:
-        out.append(
-            Recommendation(
-                text="Rerun with lower --concurrency: the measuring client was saturated, so "
-                "these timings include its own overhead.",
-                evidence="; ".join(cols.validity_notes) or "run marked invalid",
-            )
-        )
+        out.append(_rec(
+            "Rerun with lower --concurrency: the measuring client was saturated, so these "
+            "timings include its own overhead.",
+            "; ".join(cols.validity_notes) or "run marked invalid",
+        ))  # fmt: skip
     if not cols.complete:
-        out.append(
-            Recommendation(
-                text="Treat these figures as partial: the run did not finish.",
-                evidence=f"{cols.n} of {cols.config.n * max(len(cols.targets), 1)} planned "
-                "requests recorded",
-            )
-        )
+        out.append(_rec(
+            "Treat these figures as partial: the run did not finish.",
+            f"{cols.n} of {cols.config.n * max(len(cols.targets), 1)} planned requests recorded",
+        ))  # fmt: skip
+    return out
+
+
+def _error_advice(errors: list[ErrorClassReport], targets: list[TargetReport]) -> list:
+    out = []
     for e in errors:
         hit = []
         for label, count in e.by_target.items():
@@ -85,66 +101,68 @@ def recommendations(
                 hit.append(f"{label}: {count} of {t.n} requests ({100 * count / t.n:.1f} %)")
         if hit:
             names = " and ".join(h.split(":")[0] for h in hit)
-            out.append(
-                Recommendation(
-                    text=f"{_ERROR_ADVICE[e.error_class].capitalize()} {names}.",
-                    evidence=f"{e.error_class} errors on " + "; ".join(hit),
-                )
-            )
+            out.append(_rec(f"{_ERROR_ADVICE[e.error_class].capitalize()} {names}.",
+                            f"{e.error_class} errors on " + "; ".join(hit)))  # fmt: skip
+    return out
+
+
+def _tail_advice(consistency: list[Consistency], targets: list[TargetReport]) -> list:
+    out = []
     for c in consistency:
         if c.ttft_p99_over_p50 is not None and c.ttft_p99_over_p50 > 3:
             t = next(t for t in targets if t.label == c.label)
-            out.append(
-                Recommendation(
-                    text=f"Investigate the TTFT tail of {c.label} (queueing, cold starts, "
-                    "throttling); hedged requests or a timeout-and-retry at p95 cut it.",
-                    evidence=f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 "
-                    f"({t.metrics[0].p50:.0f} ms → {t.metrics[0].p99:.0f} ms, "
-                    f"n={t.metrics[0].n})",
-                )
-            )
+            out.append(_rec(
+                f"Investigate the TTFT tail of {c.label} (queueing, cold starts, throttling); "
+                "hedged requests or a timeout-and-retry at p95 cut it.",
+                f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 ({t.metrics[0].p50:.0f} "
+                f"ms → {t.metrics[0].p99:.0f} ms, n={t.metrics[0].n})",
+            ))  # fmt: skip
+    return out
+
+
+def _target_advice(targets: list[TargetReport]) -> list[Recommendation]:
+    out = []
     for t in targets:
         if 0 < t.ok < 20:
-            out.append(
-                Recommendation(
-                    text=f"Measure more requests for {t.label} before trusting its p99 "
-                    "(at least 20, better 100).",
-                    evidence=f"{t.label} has n={t.ok} successful samples",
-                )
-            )
+            out.append(_rec(
+                f"Measure more requests for {t.label} before trusting its p99 (at least 20, "
+                "better 100).",
+                f"{t.label} has n={t.ok} successful samples",
+            ))  # fmt: skip
         tps = t.metrics[2]
         if tps.mean is not None and tps.mean < 40:
-            out.append(
-                Recommendation(
-                    text=f"Expect slow streaming from {t.label}: consider a smaller or faster "
-                    "model for long outputs.",
-                    evidence=f"{t.label} output throughput mean {tps.mean:.1f} tok/s (n={tps.n})",
-                )
-            )
-    extremes = fastest_and_slowest(targets)
-    if extremes and extremes[1].metrics[0].p50 > 1.25 * extremes[0].metrics[0].p50:
-        fast, slow = extremes
-        ci = ttft_p50_gap_ci(cols, fast, slow)
-        if ci is not None and ci[1] > 0:  # the difference is real, not noise
-            out.append(
-                Recommendation(
-                    text=f"Route latency-sensitive traffic to {fast.label} rather than "
-                    f"{slow.label}.",
-                    evidence=f"TTFT p50 {fast.metrics[0].p50:.0f} ms ({fast.label}) vs "
-                    f"{slow.metrics[0].p50:.0f} ms ({slow.label}), difference {ci[0]:.0f} ms "
-                    f"[95 % CI {ci[1]:.0f}, {ci[2]:.0f}] (n={fast.metrics[0].n} and "
-                    f"{slow.metrics[0].n})",
-                )
-            )
-    if not out:  # no rule fired: say whether the grades need action all the same
-        low = [t.label for t in targets if t.grade not in ("A", "B")]
-        grades = ", ".join(f"{t.label} {t.grade or 'not graded'}" for t in targets)
-        rate = 100 * sum(e.count for e in errors) / max(cols.n, 1)
-        text = (
-            f"Look at the per-metric grades of {', '.join(low)}: no errors, heavy tail or slow "
-            "streaming explain the low grade, so benchmark another region, provider or model."
-            if low
-            else "No action needed: every target grades A or B against the SLO table."
-        )
-        out.append(Recommendation(text=text, evidence=f"grades {grades}; error rate {rate:.1f} %"))
+            out.append(_rec(
+                f"Expect slow streaming from {t.label}: consider a smaller or faster model for "
+                "long outputs.",
+                f"{t.label} output throughput mean {tps.mean:.1f} tok/s (n={tps.n})",
+            ))  # fmt: skip
     return out
+
+
+def _routing_advice(cols: RunColumns, targets: list[TargetReport]) -> list[Recommendation]:
+    extremes = fastest_and_slowest(targets)
+    if not extremes or extremes[1].metrics[0].p50 <= 1.25 * extremes[0].metrics[0].p50:
+        return []
+    fast, slow = extremes
+    ci = ttft_p50_gap_ci(cols, fast, slow)
+    if ci is None or ci[1] <= 0:  # the difference may be noise
+        return []
+    return [_rec(
+        f"Route latency-sensitive traffic to {fast.label} rather than {slow.label}.",
+        f"TTFT p50 {fast.metrics[0].p50:.0f} ms ({fast.label}) vs {slow.metrics[0].p50:.0f} ms "
+        f"({slow.label}), difference {ci[0]:.0f} ms [95 % CI {ci[1]:.0f}, {ci[2]:.0f}] "
+        f"(n={fast.metrics[0].n} and {slow.metrics[0].n})",
+    )]  # fmt: skip
+
+
+def _no_rule_fired(cols: RunColumns, targets: list[TargetReport], errors) -> Recommendation:
+    low = [t.label for t in targets if t.grade not in ("A", "B")]
+    grades = ", ".join(f"{t.label} {t.grade or 'not graded'}" for t in targets)
+    rate = 100 * sum(e.count for e in errors) / max(cols.n, 1)
+    text = (
+        f"Look at the per-metric grades of {', '.join(low)}: no errors, heavy tail or slow "
+        "streaming explain the low grade, so benchmark another region, provider or model."
+        if low
+        else "No action needed: every target grades A or B against the SLO table."
+    )
+    return _rec(text, f"grades {grades}; error rate {rate:.1f} %")

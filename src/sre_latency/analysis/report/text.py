@@ -63,69 +63,55 @@ def markdown(result: ReportResult) -> str:
         "",
     ]
     out += [f"> Note: {n}" for n in r.notes] + ([""] if r.notes else [])
-    out += ["## Targets", ""]
-    out += _table(*target_rows(r))
-    out += ["## Errors", ""]
-    if r.errors:
-        out += _table(
-            ["class", "count", "share", "by target", "examples"],
-            [
-                [
-                    e.error_class,
-                    str(e.count),
-                    pct(e.share_of_requests),
-                    ", ".join(f"{k} {v}" for k, v in e.by_target.items()),
-                    "<br>".join(e.examples),
-                ]
-                for e in r.errors
-            ],
-        )
-    else:
-        out += ["No request failed.", ""]
-    tp = r.throughput
-    out += ["## Throughput over time", ""]
-    if tp.windows:
-        out += [
-            f"{len(tp.windows)} windows of {tp.window_s:g} s over {tp.duration_s:.1f} s; "
-            f"mean {num(tp.mean_requests_per_min, 1)} requests/min, peak "
-            f"{num(tp.peak_requests_per_min, 1)} requests/min at +{tp.peak_window_start_s:g} s.",
-            "",
-        ]
-        out += _table(
-            ["start (s)", "requests", "errors", "requests/min"],
-            [
-                [
-                    f"+{w.start_s:g}" + ("" if w.full else " (partial)"),
-                    str(w.requests),
-                    str(w.errors),
-                    num(w.requests_per_min, 1),
-                ]
-                for w in tp.windows[:60]
-            ],
-        )
-    else:
-        out += ["No requests.", ""]
-    out += ["## Consistency", ""]
-    out += _table(
-        ["target", "TTFT sd (ms)", "TTFT p99/p50", "total sd (ms)", "total p99/p50", "verdict"],
-        [
-            [
-                c.label,
-                num(c.ttft_sd_ms, 1),
-                num(c.ttft_p99_over_p50, 2),
-                num(c.total_sd_ms, 1),
-                num(c.total_p99_over_p50, 2),
-                c.verdict,
-            ]
-            for c in r.consistency
-        ],
-    )
+    out += ["## Targets", "", *_table(*target_rows(r))]
+    out += ["## Errors", "", *_md_errors(r)]
+    out += ["## Throughput over time", "", *_md_throughput(r)]
+    out += ["## Consistency", "", *_md_consistency(r)]
     out += ["## Performance tiers", ""]
     out += [f"- **{t.tier}** ({t.criterion}): {', '.join(t.targets)}" for t in r.tiers] + [""]
     out += ["## Recommendations", ""]
     out += [f"{i}. {rec.text} *(evidence: {rec.evidence})*" for i, rec in
             enumerate(r.recommendations, start=1)]  # fmt: skip
     return "\n".join(out) + "\n"
+
+
+def _md_errors(r: ReportResult) -> list[str]:
+    if not r.errors:
+        return ["No request failed.", ""]
+    rows = [
+        [e.error_class, str(e.count), pct(e.share_of_requests),
+         ", ".join(f"{k} {v}" for k, v in e.by_target.items()), "<br>".join(e.examples)]
+        for e in r.errors
+    ]  # fmt: skip
+    return _table(["class", "count", "share", "by target", "examples"], rows)
+
+
+def _md_throughput(r: ReportResult) -> list[str]:
+    tp = r.throughput
+    if not tp.windows:
+        return ["No requests.", ""]
+    head = [
+        f"{len(tp.windows)} windows of {tp.window_s:g} s over {tp.duration_s:.1f} s; "
+        f"mean {num(tp.mean_requests_per_min, 1)} requests/min, peak "
+        f"{num(tp.peak_requests_per_min, 1)} requests/min at +{tp.peak_window_start_s:g} s.",
+        "",
+    ]
+    rows = [
+        [f"+{w.start_s:g}" + ("" if w.full else " (partial)"), str(w.requests), str(w.errors),
+         num(w.requests_per_min, 1)]
+        for w in tp.windows[:60]
+    ]  # fmt: skip
+    return head + _table(["start (s)", "requests", "errors", "requests/min"], rows)
+
+
+def _md_consistency(r: ReportResult) -> list[str]:
+    rows = [
+        [c.label, num(c.ttft_sd_ms, 1), num(c.ttft_p99_over_p50, 2), num(c.total_sd_ms, 1),
+         num(c.total_p99_over_p50, 2), c.verdict]
+        for c in r.consistency
+    ]  # fmt: skip
+    header = ["target", "TTFT sd (ms)", "TTFT p99/p50", "total sd (ms)", "total p99/p50", "verdict"]
+    return _table(header, rows)
 
 
 def csv_table(result: ReportResult, cols: RunColumns) -> str:

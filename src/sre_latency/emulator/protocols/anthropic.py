@@ -1,6 +1,6 @@
 """Anthropic Messages API: ``POST /v1/messages`` (SSE and JSON) and ``/v1/messages/count_tokens``.
 
-Event sequence and error shapes follow PROTOCOLS.md; the official ``anthropic`` SDK parses every
+Event sequence and error shapes follow docs/protocols.md; the official ``anthropic`` SDK parses every
 response, including each injected fault. Content comes from a synthetic text of
 ``output_tokens`` word pieces, or from the scripted conversation when one is loaded.
 """

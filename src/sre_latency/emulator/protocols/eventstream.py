@@ -1,7 +1,7 @@
 """AWS event-stream frames for the emulator's Bedrock routes: the encoder (botocore only
 decodes) and the frame sequence of one streamed reply, for invoke and for converse.
 
-Frame layout (big-endian, PROTOCOLS.md)::
+Frame layout (big-endian, docs/protocols.md)::
 
     total_len u32 | headers_len u32 | prelude_crc u32 (crc32 of the 8 bytes before it)
     headers: name_len u8, name, type u8 (7 = string), value_len u16, value   (repeated)

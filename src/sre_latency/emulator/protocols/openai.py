@@ -84,24 +84,32 @@ def _rate_headers(request_id: str, content_type: str) -> list[tuple[str, str]]:
     ]
 
 
-async def handle_chat_completions(req: Request, resp: Responder, state: EmulatorState) -> None:
-    resp.record.protocol = "openai"
-    resp.record.request_id = request_id = state.new_request_id()
+async def _checked_body(req: Request, resp: Responder, state: EmulatorState) -> dict | None:
+    """The request's JSON body, or None after answering the client's mistake."""
     if req.method != "POST":
         await send_error(resp, 405, f"Method {req.method} is not allowed on {req.path}.")
-        return
+        return None
     if not bearer_token(req):
         await send_error(
             resp, 401, "You didn't provide an API key.", code="invalid_api_key", state=state
         )
-        return
+        return None
     try:
         body = json.loads(req.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         await send_error(resp, 400, "The request body is not valid JSON.")
-        return
+        return None
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         await send_error(resp, 400, "'messages' is a required property.")
+        return None
+    return body
+
+
+async def handle_chat_completions(req: Request, resp: Responder, state: EmulatorState) -> None:
+    resp.record.protocol = "openai"
+    resp.record.request_id = request_id = state.new_request_id()
+    body = await _checked_body(req, resp, state)
+    if body is None:
         return
     fault = resp.record.fault = state.pick_fault("openai")
     schedule = state.schedule(req, "openai")
@@ -136,8 +144,13 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
             resp, schedule, pieces, fault, stall_ms, base, finish_reason, usage, include_usage
         )
         return
+    await _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish_reason, usage)
+
+
+async def _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish_reason, usage):
+    """A non-streamed completion, sent when its last token is due."""
     due_ns = schedule.first_token_at(stall_ms)
-    for _ in range(n - 1):
+    for _ in range(len(pieces) - 1):
         due_ns = schedule.next_token_at()
     await sleep_until(due_ns)
     if fault == "cut":
@@ -165,7 +178,7 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
     payload = json_bytes(completion)
     if fault in ("truncate", "malformed"):  # a 200 whose JSON body stops halfway
         payload = payload[: len(payload) // 2]
-    await resp.send_full(200, _rate_headers(request_id, "application/json"), payload)
+    await resp.send_full(200, _rate_headers(resp.record.request_id, "application/json"), payload)
 
 
 async def _stream(

@@ -1,4 +1,4 @@
-"""Anthropic Messages API: ``POST /v1/messages`` with ``stream: true`` (PROTOCOLS.md).
+"""Anthropic Messages API: ``POST /v1/messages`` with ``stream: true`` (docs/protocols.md).
 
 Content deltas are ``content_block_delta`` events carrying non-empty ``text_delta`` or
 ``thinking_delta`` text; tokens come from ``message_start.message.usage`` and the cumulative
@@ -31,7 +31,7 @@ from sre_latency.probe.providers.sse import SSEEvent
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
-# Anthropic error types (HTTP body or mid-stream event) → DESIGN §5 class, refining the status.
+# Anthropic error types (HTTP body or mid-stream event) → docs/contract.md#error-classes class, refining the status.
 ERROR_TYPES: dict[str, ErrorClass] = {
     "authentication_error": "auth",
     "permission_error": "auth",

@@ -6,7 +6,7 @@ An adapter only turns a prompt into request bytes and response bytes into facts:
     adapter = adapter_class(target.provider)(target, settings)  # credentials resolved here
     req = adapter.prepare(prompt, max_tokens)  # PreparedRequest, built per request (SigV4 signs each)
     # engine sends req; on a non-2xx status:
-    error = adapter.error_from_response(status, headers, body)  # a SampleError (DESIGN §5)
+    error = adapter.error_from_response(status, headers, body)  # a SampleError (docs/contract.md#error-classes)
     # on 2xx: the engine reads raw chunks, timestamps each one with perf_counter_ns() BEFORE
     # parsing, and hands it over:
     parser = adapter.parser()
@@ -20,12 +20,12 @@ Rules for adapters:
 - ``__init__`` resolves credentials from ``settings.env`` (never ``os.environ`` directly, so tests
   and ``--emulate`` can supply their own) and raises ``CredentialsError`` with one sentence naming
   the variable and suggesting ``--emulate`` when they are missing (``required_credential``).
-- A *content delta* (DESIGN §3: Anthropic ``content_block_delta`` text/thinking, Bedrock
+- A *content delta* (docs/contract.md#metrics: Anthropic ``content_block_delta`` text/thinking, Bedrock
   ``contentBlockDelta``, OpenAI first non-empty ``delta.content``) is recorded with
   ``state.content(t_ns)`` using the chunk's arrival time, never a later clock reading.
 - ``feed`` never raises on bad input: malformed bytes set ``state.error`` (class ``protocol``);
   an error event inside a 200 stream sets class ``stream_error`` with the provider's error type in
-  the message (DESIGN §5). Once ``state.error`` is set the engine stops reading.
+  the message (docs/contract.md#error-classes). Once ``state.error`` is set the engine stops reading.
 - ``state.done`` is set when the terminal event arrives (``message_stop``, ``[DONE]``,
   Bedrock ``messageStop``+``metadata`` / invocation metrics). The engine keeps reading to the end of
   the body so ``total_ms`` is the end of the stream.
@@ -231,7 +231,7 @@ class Adapter(ABC):
     def error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
-        """Classify a non-2xx response (DESIGN §5) from its status, headers and body."""
+        """Classify a non-2xx response (docs/contract.md#error-classes) from its status, headers and body."""
 
     def request_id(self, headers: Mapping[str, str]) -> str | None:
         """The provider's request id header, for joining with server-side logs."""

@@ -13,7 +13,7 @@ text. Each delta is timed at the arrival of its frame's first byte. Terminal eve
 plus ``metadata``. Server-side figures: ``server_latency_ms`` from ``invocationLatency`` /
 ``metadata.metrics.latencyMs``, ``server_ttft_ms`` from ``firstByteLatency`` (invoke only).
 
-Error mapping (DESIGN §5). HTTP errors are classified by ``x-amzn-ErrorType`` (else the status):
+Error mapping (docs/contract.md#error-classes). HTTP errors are classified by ``x-amzn-ErrorType`` (else the status):
 
 ==========================================================  ======  ============
 x-amzn-ErrorType                                            status  class

@@ -5,7 +5,7 @@ prober must spend microseconds, not tens of microseconds, per chunk. ``SSEDecode
 blank-line boundaries with ``bytes.find``, decodes nothing, and leaves JSON parsing to the
 adapter, which parses only the events it needs.
 
-What it accepts (the SSE spec, and PROTOCOLS.md pitfall 3): ``\\n``, ``\\r\\n`` and ``\\r`` line
+What it accepts (the SSE spec, and docs/protocols.md pitfall 3): ``\\n``, ``\\r\\n`` and ``\\r`` line
 ends, including a ``\\r\\n`` split across two chunks; events split across chunks at any byte;
 several events in one chunk; comment lines (``:``); unknown fields (``id``, ``retry``, ...);
 a leading byte-order mark; extra blank lines. An event without a ``data`` line is not dispatched.

@@ -12,7 +12,7 @@ Each body chunk is timestamped with ``perf_counter_ns()`` when it arrives (httpx
 ``aiter_raw()`` yields it; aiohttp: in its socket callback), before any parsing. Deadlines:
 connect (the client's own connect timeout, classified by ``classify``), first token and total
 (one ``asyncio.timeout`` rescheduled once the first content delta arrives); exceeding one of the
-last two raises ``DeadlineExceeded``. The transport never retries. Client errors are mapped to DESIGN §5 classes
+last two raises ``DeadlineExceeded``. The transport never retries. Client errors are mapped to docs/contract.md#error-classes classes
 by ``classify``.
 
 ``cold=True`` keeps no connection alive, so every request opens a fresh TCP (+TLS) connection:
@@ -85,7 +85,7 @@ class Transport(ABC):
 
     @abstractmethod
     def classify(self, exc: BaseException) -> SampleError | None:
-        """The DESIGN §5 class of a client exception, or None when it is not a transport error."""
+        """The docs/contract.md#error-classes class of a client exception, or None when it is not a transport error."""
 
     async def preconnect(self, urls: list[str], per_host: int) -> None:
         """Open up to ``per_host`` idle connections to each URL's host (no-op when cold)."""

@@ -155,3 +155,13 @@ def test_a_failed_atomic_write_leaves_no_temp_file(tmp_path):
     with pytest.raises(OSError):
         write_atomic(target, "{}")
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_run_file_of_the_previous_schema_still_loads():
+    """Schema 2 only added optional fields: the recorded runs of schema 1 read as they are."""
+    from recorded import RUNS
+
+    data = json.loads((RUNS / "base.json").read_text())
+    assert data["schema_version"] == 1
+    run = load_run_file(RUNS / "base.json")
+    assert run.schema_version == 1 and run.providers["anthropic"].summary.n == 20

@@ -15,12 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sre_latency.core.metrics import SUMMARY_METRICS, TIMING_FIELDS
 from sre_latency.errors import ErrorClass
 
-__all__ = ["SCHEMA_VERSION", "SUMMARY_METRICS", "TIMING_FIELDS"]  # and the models below
+__all__ = ["READABLE_SCHEMA_VERSIONS", "SCHEMA_VERSION", "SUMMARY_METRICS", "TIMING_FIELDS"]  # and the models below
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Versions this package reads: version 2 only added optional fields (and run kinds) to 1.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 ProviderName = Literal["anthropic", "bedrock", "openai"]
-RunKind = Literal["benchmark", "latency_check", "session", "latency_budget"]
+RunKind = Literal["benchmark", "latency_check", "latency_budget", "session", "capacity"]
 
 
 class _Model(BaseModel):

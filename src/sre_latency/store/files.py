@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sre_latency.core.contract import SCHEMA_VERSION, Run
+from sre_latency.core.contract import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, Run
 from sre_latency.errors import StoreError
 
 PRIVATE_DIR_MODE = 0o700
@@ -76,7 +76,7 @@ def check_run_header(where: object, data: object) -> None:
     """Refuse JSON that is not a run file of this schema before validating it field by field."""
     if not isinstance(data, dict) or "schema_version" not in data or "run_id" not in data:
         raise StoreError(f"{where} is not an sre-latency run file (no schema_version/run_id).")
-    if data["schema_version"] != SCHEMA_VERSION:
+    if data["schema_version"] not in READABLE_SCHEMA_VERSIONS:
         raise StoreError(
             f"{where} has schema_version {data['schema_version']!r:.40}; this sre-latency reads "
             f"{SCHEMA_VERSION}."

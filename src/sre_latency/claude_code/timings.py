@@ -273,10 +273,12 @@ def _stats(name: str, durations, intervals_ns, failures: int) -> TimingStats:
     import numpy as np
 
     from sre_latency.claude_code.accounting import union_ms
+    from sre_latency.core.stats import linear_percentile
 
     values = np.asarray(durations, dtype=float)
     total = float(values.sum())
-    p50, p90, p99 = (float(x) for x in np.percentile(values, (50, 90, 99)))
+    ordered = np.sort(values)
+    p50, p90, p99 = (linear_percentile(ordered, q) for q in (50, 90, 99))
     return TimingStats(
         name=name, calls=len(values), failures=failures, total_ms=total,
         wall_ms=union_ms(*intervals_ns) if intervals_ns is not None else total,

@@ -22,7 +22,7 @@ SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)
 
 ProviderName = Literal["anthropic", "bedrock", "openai"]
-RunKind = Literal["benchmark", "latency_check", "latency_budget", "session", "capacity"]
+RunKind = Literal["benchmark", "latency_check", "latency_budget", "session", "capacity", "monitor"]
 
 
 class _Model(BaseModel):
@@ -150,6 +150,7 @@ class Environment(_Model):
     python: str
     package_version: str
     client_region: str | None = None
+    location: str | None = None  # a name for where it ran ("eu-office"); merges runs by place
 
 
 class ClientHealth(_Model):

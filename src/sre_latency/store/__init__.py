@@ -1,8 +1,10 @@
 """The results store: where runs are written while they run, saved, listed and found again.
 
 ``open_store()`` is the one place a store is built: local files under ``$SRE_LATENCY_HOME``
-(the default), or the URL in ``SRE_LATENCY_STORE``. A store implements ``RunStore``; run
-locators are what its ``resolve`` returns (local: a ``Path``) and are passed back to it as is.
+(the default), a directory (``file:///path``) or S3 (``s3://bucket/prefix``, ``store.s3``), named
+by ``--store`` or ``SRE_LATENCY_STORE``. A store implements ``RunStore``; run locators are what
+its ``resolve`` returns (local: a ``Path``; S3: an ``S3Locator``, with ``.name``, ``.stem``,
+``.suffix`` and its URL as ``str()``) and are passed back to it as is.
 """
 
 from __future__ import annotations
@@ -65,9 +67,13 @@ def open_store(url: str | Path | None = None, home: Path | None = None) -> RunSt
         return LocalStore(home)
     if url.startswith("file://"):
         return LocalStore(home, runs_dir=Path(url.removeprefix("file://")))
+    if url.startswith("s3://"):
+        from sre_latency.store.s3 import S3Store
+
+        return S3Store(url, home)
     raise ConfigError(
-        f"cannot open the store {url!r:.100}: use a local directory (file:///path) or leave "
-        f"{STORE_ENV} unset for {default_home() / RUNS_DIR}."
+        f"cannot open the store {url!r:.100}: use a local directory (file:///path), S3 "
+        f"(s3://bucket/prefix), or leave {STORE_ENV} unset for {default_home() / RUNS_DIR}."
     )
 
 

@@ -18,12 +18,17 @@ def new_run_id(kind: str, now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{kind.replace('_', '-')}-{secrets.token_hex(2)}"
 
 
-def environment() -> Environment:
-    """Where this process measures from (the host, and the AWS region when one is set)."""
+LOCATION_ENV = "SRE_LATENCY_LOCATION"
+
+
+def environment(location: str | None = None) -> Environment:
+    """Where this process measures from: the host, the AWS region when one is set, and the
+    location name (``location``, else ``$SRE_LATENCY_LOCATION``) that merges runs by place."""
     return Environment(
         host=socket.gethostname(),
         os=f"{platform.system()} {platform.release()}",
         python=platform.python_version(),
         package_version=__version__,
         client_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        location=location or os.environ.get(LOCATION_ENV) or None,
     )

@@ -19,9 +19,10 @@ from pydantic import BaseModel, Field, field_validator
 
 from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.handle import RunHandle
-from sre_latency.store import RunStore, open_store
+from sre_latency.store import RunStore
 from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.probe_options import ProbeOptions, run_output
+from sre_latency.tools.store_option import store_for
 
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
 
@@ -193,7 +194,7 @@ async def start_benchmark(
     from sre_latency.probe.transport import choose_transport
     from sre_latency.tools.emulation import emulator_overrides, start_emulator
 
-    store = store or open_store()
+    store = store_for(opts, store)
     output = run_output(store, opts.output, confined=confined)
     if opts.seed is None:  # a drawn seed is recorded, so the interleaving can be replayed
         opts = opts.model_copy(update={"seed": secrets.randbelow(2**31)})

@@ -10,7 +10,8 @@ from pydantic import Field, field_validator
 from sre_latency.core.metrics import HEADLINE_METRICS
 from sre_latency.errors import ConfigError
 from sre_latency.store import RunStore, open_store
-from sre_latency.tools.options import Face, Options, split_list
+from sre_latency.tools.options import Face, split_list
+from sre_latency.tools.store_option import StoreOptions, store_for
 
 DESCRIPTION = """\
 Compare saved runs side by side per target: p50/p90/p99/mean and error rate, and each later
@@ -19,7 +20,7 @@ CI excludes zero and the change exceeds min_change_pct. Use it to answer "did it
 since last week?". Reads run files only; costs nothing."""
 
 
-class CompareOptions(Options):
+class CompareOptions(StoreOptions):
     runs: Annotated[list[str], Face(positional=True, agent_max_length=20)] = Field(
         default_factory=list,
         description="two or more run ids, file names or paths; the first is the baseline",
@@ -71,7 +72,7 @@ def run(opts: CompareOptions, *, store: RunStore | None = None, confined: bool =
     from sre_latency.analysis.columns import load_columns
     from sre_latency.analysis.compare import compare
 
-    store = store or open_store()
+    store = store_for(opts, store)
     cols = [load_columns(p, store) for p in _refs(opts, store, confined)]
     return compare(cols, metrics=opts.metrics, min_change_pct=opts.min_change_pct)
 

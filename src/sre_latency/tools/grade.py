@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from sre_latency.store import RunStore, open_store
-from sre_latency.tools.options import Face, Options
+from sre_latency.store import RunStore
+from sre_latency.tools.options import Face
+from sre_latency.tools.store_option import StoreOptions, store_for
 
 DESCRIPTION = """\
 Grade a saved run A–F per provider against latency SLOs (TTFT p50/p99, output throughput, error
@@ -16,7 +17,7 @@ SLO). Use it after benchmark to judge whether the figures are good enough. Reads
 only; costs nothing."""
 
 
-class GradeOptions(Options):
+class GradeOptions(StoreOptions):
     run: Annotated[str | None, Face(positional=True)] = Field(
         None,
         description="run id, file name under the results root, or path (default: the latest "
@@ -48,7 +49,7 @@ def run(opts: GradeOptions, *, store: RunStore | None = None, confined: bool = F
     from sre_latency.analysis.grade import grade
     from sre_latency.store.resolve import file_under_root
 
-    store = store or open_store()
+    store = store_for(opts, store)
     path = store.resolve(opts.run, confined=confined)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     return grade(load_columns(path, store), slo=slo, thresholds=opts.threshold,

@@ -19,9 +19,10 @@ from pydantic import Field, field_validator
 from sre_latency.core.contract import ProviderResult, Run, Sample
 from sre_latency.errors import ConfigError
 from sre_latency.probe.handle import TaskRun
-from sre_latency.store import RunStore, environment, new_run_id, open_store
+from sre_latency.store import RunStore, environment, new_run_id
 from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.probe_options import ProbeOptions, run_output
+from sre_latency.tools.store_option import store_for
 
 if TYPE_CHECKING:
     from sre_latency.analysis.budget import LatencyBudgetResult
@@ -82,7 +83,7 @@ def saved_budget(opts: LatencyBudgetOptions, *, store: RunStore | None = None,
             f"{', '.join(given)} only apply when measuring, and run reads a saved run: drop "
             "run to measure, or drop those to analyse the run."
         )
-    store = store or open_store()
+    store = store_for(opts, store)
     path = store.resolve(opts.run, confined=confined)
     return latency_budget_from_run(load_columns(path, store))
 
@@ -181,7 +182,7 @@ async def start_latency_budget(
     """Start measuring warm then cold in the background; the handle follows the merged run."""
     if opts.run is not None:
         raise ConfigError("run reads a saved run; use saved_budget for it.")
-    store = store or open_store()
+    store = store_for(opts, store)
     output = run_output(store, opts.output, confined=confined)
     _phase_options(opts, cold=False)  # bad options fail here, before anything starts
     m = BudgetMeasurement(opts, store, output, on_sample)

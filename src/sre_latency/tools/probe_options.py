@@ -13,11 +13,12 @@ from sre_latency.store import RunStore
 from sre_latency.store.resolve import new_output
 from sre_latency.tools.emulation import EmulatorOptions
 from sre_latency.tools.options import Face, split_list
+from sre_latency.tools.store_option import StoreOptions
 
 PromptSize = Literal["small", "medium", "large"]
 
 
-class ProbeOptions(EmulatorOptions):
+class ProbeOptions(StoreOptions, EmulatorOptions):
     """What and how to measure; shared by benchmark, latency_check and latency_budget."""
 
     model: Annotated[list[str], Face(metavar="NAMES")] = Field(
@@ -81,6 +82,8 @@ def run_output(store: RunStore, output: str | None, *, confined: bool) -> Path |
         return None
     if output.endswith(".jsonl"):
         raise ConfigError("--output must name the run file (.json); its journal goes beside it.")
+    if getattr(store, "scheme", "file") != "file":
+        return output  # type: ignore[return-value]  # the store maps a name to its own object
     if confined:
         return new_output(store.runs_dir, store.home, output, ".json")  # type: ignore[attr-defined]
     return Path(output).expanduser()

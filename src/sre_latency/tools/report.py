@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from sre_latency.errors import ConfigError
-from sre_latency.store import RunStore, open_store
-from sre_latency.tools.options import Face, Options
+from sre_latency.store import RunStore
+from sre_latency.tools.options import Face
+from sre_latency.tools.store_option import StoreOptions, store_for
 
 DESCRIPTION = """\
 Analyse a saved run like a performance report: status line and main finding, a table per
@@ -19,7 +20,7 @@ output, also writes it as Markdown, HTML (with plots), JSON or CSV. Reads a run 
 nothing."""
 
 
-class ReportOptions(Options):
+class ReportOptions(StoreOptions):
     run: Annotated[str | None, Face(positional=True)] = Field(
         None, description="run id, file name or path (default: the latest benchmark)"
     )
@@ -45,7 +46,7 @@ def _output_path(store: RunStore, opts: ReportOptions, run_path: Path, confined:
         return new_output(store.home / "reports", store.home, opts.output, f".{opts.format}")  # type: ignore[arg-type]
     path = Path(opts.output).expanduser()  # type: ignore[arg-type]
     try:
-        same = path.resolve() == Path(run_path).resolve()
+        same = path.resolve() == Path(str(run_path)).resolve()  # S3: never a local file
     except OSError:
         same = False
     if same or path.suffix == ".jsonl" or _is_run_file(path):
@@ -74,7 +75,7 @@ def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = 
     from sre_latency.store import write_atomic
     from sre_latency.store.resolve import file_under_root
 
-    store = store or open_store()
+    store = store_for(opts, store)
     path = store.resolve(opts.run, confined=confined)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     out = _output_path(store, opts, path, confined) if opts.output else None

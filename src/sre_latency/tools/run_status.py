@@ -208,12 +208,12 @@ def runs_listing(store: RunStore | None = None, live: LiveRuns | None = None,
         lines.append(f"{active.run_id}  {active.kind}  running  {finished}/{planned} requests")
     live_ids = {a.run_id for a in running}
     for path in store.list_paths()[:limit]:
-        if Path(path).stem in live_ids:
+        if path.stem in live_ids:
             continue
         try:
             lines.append(run_line(store.load_path(path), path))
         except LatencyError as exc:
-            lines.append(f"{Path(path).name}  unreadable: {exc}")
+            lines.append(f"{path.name}  unreadable: {exc}")
     if not lines:
         return (
             f"No runs under {store.location} yet. Measure one with the benchmark tool "

@@ -27,6 +27,7 @@ EXPECTED_TOOLS = {
     "latency_budget",
     "tool_timings",
     "run_status",
+    "monitor_status",
 }
 
 

@@ -34,7 +34,7 @@ from sre_latency.store import (
 )
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
-ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget")
+ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor")
 _FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
 

@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sre_latency.core.metrics import SUMMARY_METRICS, TIMING_FIELDS
 from sre_latency.errors import ErrorClass
 
-__all__ = ["READABLE_SCHEMA_VERSIONS", "SCHEMA_VERSION", "SUMMARY_METRICS", "TIMING_FIELDS"]  # and the models below
+__all__ = [
+    "READABLE_SCHEMA_VERSIONS",
+    "SCHEMA_VERSION",
+    "SUMMARY_METRICS",
+    "TIMING_FIELDS",
+]  # and the models below
 
 SCHEMA_VERSION = 2
 # Versions this package reads: version 2 only added optional fields (and run kinds) to 1.

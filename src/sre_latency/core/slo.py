@@ -5,6 +5,8 @@ percentile, set the per-request SLOs that define goodput, and list pass/fail thr
 
     replace_defaults = false                 # true: grade only on the rows below
     thresholds = ["ttft_ms p95 < 500", "error_rate < 1%"]
+    objective = 0.99                         # share of good requests promised (default 0.99):
+                                             # 1 - objective is the burn-rate alerts' budget
 
     [grades]                                 # A, B, C, D bounds; beyond D is F
     ttft_ms.p50 = [400, 700, 1000, 1500]
@@ -89,6 +91,7 @@ class SloTable:
     goodput: dict[str, float]  # per-request SLO: metric → bound (≤, or ≥ for throughput)
     thresholds: tuple[Threshold, ...] = ()
     source: str = "default"
+    objective: float = 0.99  # the share of requests that must be good (SLO target)
 
 
 DEFAULT_RULES: tuple[SloRule, ...] = (
@@ -253,12 +256,12 @@ def load_slo_file(path: Path | str) -> SloTable:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
-    known = {"replace_defaults", "thresholds", "grades", "goodput"}
+    known = {"replace_defaults", "thresholds", "grades", "goodput", "objective"}
     for key in data:
         if key not in known:
             raise ConfigError(
                 f"{_where(path, text, key)}: unknown key {key!r}; an SLO file has "
-                "replace_defaults, thresholds, [grades] and [goodput]."
+                "replace_defaults, thresholds, objective, [grades] and [goodput]."
             )
     replace = data.get("replace_defaults", False)
     if not isinstance(replace, bool):
@@ -277,4 +280,15 @@ def load_slo_file(path: Path | str) -> SloTable:
             f"{_where(path, text, 'thresholds')}: thresholds must be a list of strings."
         )
     thresholds = tuple(parse_threshold(t, _where_string(path, text, t)) for t in raw_thresholds)
-    return SloTable(tuple(merged.values()), goodput, thresholds, str(path))
+    objective = _objective_from(path, text, data.get("objective", SloTable.objective))
+    return SloTable(tuple(merged.values()), goodput, thresholds, str(path), objective)
+
+
+def _objective_from(path: Path, text: str, value: Any) -> float:
+    """The SLO target, a fraction strictly between 0 and 1 (0.99 is 99 % good requests)."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
+        raise ConfigError(
+            f"{_where(path, text, 'objective')}: objective is the share of good requests, a "
+            f"fraction such as 0.99 (99 %), got {value!r:.40}."
+        )
+    return float(value)

@@ -1,7 +1,7 @@
 """The results store: where runs are written while they run, saved, listed and found again.
 
 ``open_store()`` is the one place a store is built: local files under ``$SRE_LATENCY_HOME``
-(the default), a directory (``file:///path``) or S3 (``s3://bucket/prefix``, ``store.s3``), named
+(the default), a directory (``/path`` or ``file:///path``) or S3 (``s3://bucket/prefix``, ``store.s3``), named
 by ``--store`` or ``SRE_LATENCY_STORE``. A store implements ``RunStore``; run locators are what
 its ``resolve`` returns (local: a ``Path``; S3: an ``S3Locator``, with ``.name``, ``.stem``,
 ``.suffix`` and its URL as ``str()``) and are passed back to it as is.
@@ -67,6 +67,8 @@ def open_store(url: str | Path | None = None, home: Path | None = None) -> RunSt
         return LocalStore(home)
     if url.startswith("file://"):
         return LocalStore(home, runs_dir=Path(url.removeprefix("file://")))
+    if "://" not in url:  # a plain directory, as a shell user types it
+        return LocalStore(home, runs_dir=Path(url).expanduser())
     if url.startswith("s3://"):
         from sre_latency.store.s3 import S3Store
 

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from sre_latency.core.metrics import HEADLINE_METRICS
 from sre_latency.errors import ConfigError
 from sre_latency.store import RunStore, open_store
+from sre_latency.tools.by_location import ByOptions
 from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.store_option import StoreOptions, store_for
 
@@ -20,7 +21,7 @@ CI excludes zero and the change exceeds min_change_pct. Use it to answer "did it
 since last week?". Reads run files only; costs nothing."""
 
 
-class CompareOptions(StoreOptions):
+class CompareOptions(StoreOptions, ByOptions):
     runs: Annotated[list[str], Face(positional=True, agent_max_length=20)] = Field(
         default_factory=list,
         description="two or more run ids, file names or paths; the first is the baseline",
@@ -74,6 +75,10 @@ def run(opts: CompareOptions, *, store: RunStore | None = None, confined: bool =
 
     store = store_for(opts, store)
     cols = [load_columns(p, store) for p in _refs(opts, store, confined)]
+    if opts.by == "location":
+        from sre_latency.tools.by_location import compare_by_location
+
+        return compare_by_location(cols, opts)
     return compare(cols, metrics=opts.metrics, min_change_pct=opts.min_change_pct)
 
 

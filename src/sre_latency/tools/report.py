@@ -9,6 +9,7 @@ from pydantic import Field
 
 from sre_latency.errors import ConfigError
 from sre_latency.store import RunStore
+from sre_latency.tools.by_location import ByOptions
 from sre_latency.tools.options import Face
 from sre_latency.tools.store_option import StoreOptions, store_for
 
@@ -20,7 +21,7 @@ output, also writes it as Markdown, HTML (with plots), JSON or CSV. Reads a run 
 nothing."""
 
 
-class ReportOptions(StoreOptions):
+class ReportOptions(StoreOptions, ByOptions):
     run: Annotated[str | None, Face(positional=True)] = Field(
         None, description="run id, file name or path (default: the latest benchmark)"
     )
@@ -36,6 +37,9 @@ class ReportOptions(StoreOptions):
     )
     slo: Annotated[str | None, Face(metavar="FILE")] = Field(
         None, description="an SLO table in TOML for the grades and tiers (default table)"
+    )
+    latest: Annotated[int | None, Face(metavar="N", agent_le=50)] = Field(
+        None, ge=1, le=1000, description="with by=location: pool the N newest runs of the store"
     )
 
 
@@ -76,10 +80,18 @@ def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = 
     from sre_latency.store.resolve import file_under_root
 
     store = store_for(opts, store)
-    path = store.resolve(opts.run, confined=confined)
+    cols = None
+    if opts.by == "location":
+        from sre_latency.tools.by_location import pooled_runs
+
+        cols, path = pooled_runs(store, opts.latest, opts.run)
+    elif opts.latest is not None:
+        raise ConfigError("--latest pools runs for --by location; without it, name one run.")
+    else:
+        path = store.resolve(opts.run, confined=confined)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     out = _output_path(store, opts, path, confined) if opts.output else None
-    cols = load_columns(path, store)
+    cols = cols or load_columns(path, store)
     result = build_report(cols, load_slo_file(slo) if slo else None)
     result.output_format = opts.format
     document = render(result, cols, opts.format)

@@ -26,8 +26,8 @@ class StoreOptions(Options):
     store: Annotated[str | None, Face(metavar="URL", only="cli", why_only=WHY_CLI_ONLY)] = Field(
         None,
         description="where runs are read and written: s3://bucket/prefix (shared; botocore "
-        "credentials, AWS_ENDPOINT_URL_S3) or file:///dir (default $SRE_LATENCY_STORE, else "
-        "the results root)",
+        "credentials, AWS_ENDPOINT_URL_S3) or a directory (default $SRE_LATENCY_STORE, else "
+        "the results root's runs/)",
     )
 
 

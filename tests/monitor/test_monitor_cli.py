@@ -69,13 +69,13 @@ async def test_the_monitor_goes_on_when_requests_and_whole_rounds_fail(monkeypat
     logged: list[str] = []
     opts = MonitorOptions(providers=["anthropic"], every="0.1s", jitter_pct=0)
     monitor = Monitor(opts, LocalStore(_isolated_home), log=logged.append)
-    real_engine = monitor._engine
-    calls = iter([RuntimeError("a bug in one round")])
+    real_engine = monitor.engine_for
+    calls = iter([RuntimeError("a bug in one probe")])
 
-    def engine_that_fails_once():
+    def engine_that_fails_once(index):
         failure = next(calls, None)
         if failure is None:
-            return real_engine()
+            return real_engine(index)
 
         class Broken:
             async def run(self, on_sample):
@@ -83,16 +83,16 @@ async def test_the_monitor_goes_on_when_requests_and_whole_rounds_fail(monkeypat
 
         return Broken()
 
-    monkeypatch.setattr(monitor, "_engine", engine_that_fails_once)
+    monkeypatch.setattr(monitor, "engine_for", engine_that_fails_once)
     await monitor.start()
     try:
         await _rounds_until(monitor, 4)
     finally:
         await monitor.close()
     result = monitor.result()
-    assert result.failed_rounds == 1 and result.rounds >= 4
-    assert result.requests == result.errors >= 3
-    assert any("round 1 failed, going on: RuntimeError: a bug in one round" in m for m in logged)
+    assert result.failed_probes == 1 and result.rounds >= 4
+    assert result.requests == result.errors >= 2
+    assert "probe of anthropic failed, going on: RuntimeError: a bug in one probe" in logged
     (run,) = _saved(_isolated_home)
     assert {s.error.class_ for s in run.providers["anthropic"].samples} == {"connection"}
 

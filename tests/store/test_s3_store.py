@@ -175,3 +175,26 @@ def test_an_mcp_call_cannot_reach_outside_the_store_prefix(bucket):
     assert store.resolve("20261127T000000Z-benchmark-eeee", confined=True).stem == (
         "20261127T000000Z-benchmark-eeee"
     )
+
+
+def test_monitors_in_two_places_share_an_s3_store_that_compare_and_status_read(
+    bucket, capsys, monkeypatch
+):
+    from sre_latency.cli import main
+
+    url = f"s3://{bucket}/fleet"
+    assert main(["monitor", "--once", "--emulate", "--location", "eu-office", "--store", url]) == 0
+    monkeypatch.setenv("SRE_LATENCY_LOCATION", "us-east")  # the other place names itself so
+    assert main(["monitor", "--once", "--emulate", "--store", url]) == 0
+    capsys.readouterr()
+    assert main(["compare", "--latest", "2", "--by", "location", "--store", url, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in result["runs"]] == ["eu-office", "us-east"]
+    assert all(r["path"].startswith(f"s3://{bucket}/fleet/") for r in result["runs"])
+    assert main(["monitor-status", "bedrock", "--store", url, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [(t["location"], t["n"]) for t in status["targets"]] == [
+        ("eu-office", 1),
+        ("us-east", 1),
+    ]
+    assert all(r.startswith(f"s3://{bucket}/fleet/") for r in status["runs"])

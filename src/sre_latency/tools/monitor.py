@@ -45,9 +45,9 @@ class MonitorOptions(ProbeOptions):
         "60s", description="interval between rounds (one request per target each): 10s, 60s, 5m"
     )
     jitter_pct: float = Field(
-        10.0, ge=0, le=50,
-        description="each round starts up to this share of the interval late, at random, so "
-        "monitors in many places do not probe in the same second",
+        10.0, ge=0, le=100,
+        description="each target's request starts up to this share of its slot (interval / "
+        "targets) late, at random, so monitors in many places never probe in the same instant",
     )  # fmt: skip
     location: Annotated[str | None, Face(metavar="NAME")] = Field(
         None,
@@ -103,7 +103,9 @@ class MonitorResult(BaseModel):
     rounds: int
     requests: int
     errors: int
-    failed_rounds: int = Field(description="rounds that raised instead of measuring (logged)")
+    failed_probes: int = Field(description="probes that raised instead of measuring (logged)")
+    skipped_slots: int = Field(description="slots skipped: the target's previous probe was "
+                               "still running")  # fmt: skip
     metrics_url: str | None
     otlp_endpoint: str | None
     runs: list[str] = Field(description="the run files written to the store")

@@ -1,16 +1,12 @@
-"""The monitor's loop: one probe-engine round per interval, every sample to every sink.
+"""The monitor: targets, sinks and runs; the schedule of its probes is ``monitor_schedule``.
 
-Each round is one ``ProbeEngine`` run with ``n=1`` (each target once, in a fresh random order,
-sequential, no warm-up, no retries): the engine's deadlines and error classes, unchanged. The
-adapters (and their credentials) are built once, at start; each round opens its own
-connections, since a provider closes an idle connection long before the next minute. Rounds
-start at ``t0 + k × every`` plus a random delay of up to ``jitter_pct`` of the interval; a round
-that runs past its slot delays the next one, it never causes a burst.
-
-Every finished sample goes, on the event loop, to: the current run (and its writer's journal),
-the rolling window, the Prometheus instruments and the OTLP instruments. A round that raises is
-logged and counted; the monitor goes on. SIGTERM/SIGINT set the stop event: the round in flight
-is cancelled (its finished samples are kept), the current run is saved, exporters are flushed.
+The adapters (and their credentials) are built once, at start; each probe opens its own
+connection, since a provider closes an idle one long before the next interval. Every finished
+sample goes, on the event loop, to: the current run (and its writer's journal), the rolling
+window, the Prometheus instruments and the OTLP instruments. A probe that raises is logged and
+counted; the monitor goes on. SIGTERM/SIGINT set the stop event: probes in flight are
+cancelled (every finished sample is kept), the current run is saved, exporters are flushed.
+A new run file begins every ``rotate`` (``rotate()``), so no file grows without end.
 """
 
 from __future__ import annotations
@@ -77,13 +73,14 @@ class Monitor:
         self.writer: RunWriter | None = None
         self.saved: list[str] = []
         self.notes: list[str] = []
-        self.rounds_done = self.requests = self.errors = self.failed_rounds = 0
+        self.rounds_done = self.requests = self.errors = self.failed_probes = 0
         self.seq = 0
-        self._stop = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.scheduler: Any = None
         self._signals: list[int] = []
 
     def stop(self) -> None:
-        self._stop.set()
+        self.stopped.set()
 
     async def start(self) -> None:
         """Targets and credentials, exporters, the first run; ConfigError before any request."""
@@ -103,11 +100,25 @@ class Monitor:
                                       bedrock_geo=opts.bedrock_geo)  # fmt: skip
         self.adapters = build_adapters(self.targets, self.settings)  # credentials, now
         self.prompt = make_prompt(opts.prompt_size)
+        await self._warm_up()
         self._start_sinks()
         self.config = monitor_config(self)
         await self._open_run(first=True)
         self._install_signals()
         self.log(self._start_line())
+
+    async def _warm_up(self) -> None:
+        """Load what a probe needs (the HTTP stack, its TLS context) and collect the heap now,
+        so that the first request's time is not an import's."""
+        import gc
+
+        from sre_latency.probe.transport import make_transport
+
+        o = self.opts
+        await make_transport(
+            o.transport, cold=False, connect_timeout_s=o.connect_timeout_s
+        ).aclose()
+        gc.collect()
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -178,10 +189,10 @@ class Monitor:
             self.log(f"cannot start run {run.run_id} in the store ({exc}); its samples are "
                      "kept in memory and saved at the next rotation")  # fmt: skip
 
-    def on_sample(self, index: int, sample: Sample) -> None:
+    def on_sample(self, index: int, sample: Sample, round_: int) -> None:
         """Every finished request: run, journal, window, Prometheus, OTLP (on the loop)."""
         t = self.targets[index]
-        sample = sample.model_copy(update={"seq": self.seq, "round": self.rounds_done})
+        sample = sample.model_copy(update={"seq": self.seq, "round": round_})
         self.seq += 1
         self.requests += 1
         run = self.run
@@ -199,57 +210,15 @@ class Monitor:
             self.log(f"{t.label}: {sample.error.class_} error ({sample.error.message[:160]})")
 
     async def rounds(self) -> None:
-        """Round after round until stopped (one with ``once``)."""
-        loop = asyncio.get_running_loop()
-        t0 = period = loop.time()
-        tick = 0
-        while not self._stop.is_set():
-            await self._round()
-            if self.opts.once or self._stop.is_set():
-                break
-            if loop.time() - period >= self.rotate_s:
-                await self.rotate()
-                period = loop.time()
-            tick += 1
-            while t0 + tick * self.every_s < loop.time():  # overran: skip the missed slots
-                tick += 1
-            jitter = self.rng.uniform(0, self.opts.jitter_pct / 100 * self.every_s)
-            with contextlib.suppress(TimeoutError):
-                delay = max(0.0, t0 + tick * self.every_s + jitter - loop.time())
-                await asyncio.wait_for(self._stop.wait(), delay)
+        """Probe every target once per interval until stopped (``tools.monitor_schedule``)."""
+        from sre_latency.tools.monitor_schedule import Scheduler
 
-    def _engine(self) -> Any:
-        from sre_latency.probe.engine import Deadlines, ProbeEngine
+        self.scheduler = Scheduler(self)
+        await self.scheduler.run()
 
-        o = self.opts
-        return ProbeEngine(
-            self.targets, self.settings, self.prompt, n=1, max_tokens=o.max_tokens, warmup=0,
-            concurrency=1, seed=self.rng.randrange(2**31), transport=o.transport,
-            deadlines=Deadlines(connect_s=o.connect_timeout_s,
-                                first_token_s=o.first_token_timeout_s or o.timeout_s,
-                                total_s=o.timeout_s),
-            adapters=self.adapters,
-        )  # fmt: skip
-
-    async def _round(self) -> None:
-        """One round; SIGTERM cancels it (finished samples kept); a failure is logged."""
-        task = asyncio.ensure_future(self._engine().run(self.on_sample))
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-            if not task.done():
-                task.cancel()
-                await asyncio.wait({task})
-        self.rounds_done += 1
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            self.failed_rounds += 1
-            why = str(exc) if isinstance(exc, LatencyError) else f"{type(exc).__name__}: {exc}"
-            self.log(f"round {self.rounds_done} failed, going on: {why}")
+    def engine_for(self, index: int) -> Any:
+        """The one-target, one-request engine of a probe (a seam for tests)."""
+        return self.scheduler._engine(index)
 
     async def rotate(self) -> None:
         """Close the current run file and begin the next one."""

@@ -50,13 +50,16 @@ def monitor_result(m: Any) -> Any:
     targets = window.targets if window is not None else []
     head = (f"{m.rounds_done} rounds from {m.location} every {m.opts.every}: {m.requests} "
             f"requests, {m.errors} errors")  # fmt: skip
-    if m.failed_rounds:
-        head += f", {m.failed_rounds} rounds failed"
+    if m.failed_probes:
+        head += f", {m.failed_probes} probes failed"
+    skipped = m.scheduler.skipped if m.scheduler is not None else 0
+    if skipped:
+        head += f", {skipped} slots skipped (a probe still running)"
     summary = head + (f"; {window.summary}" if window is not None and targets else ".")
     return MonitorResult(
         location=m.location, started_at=m.started_at, stopped_at=m.stopped_at,
         stopped_by=m.stopped_by, every_s=m.every_s, rounds=m.rounds_done, requests=m.requests,
-        errors=m.errors, failed_rounds=m.failed_rounds,
+        errors=m.errors, failed_probes=m.failed_probes, skipped_slots=skipped,
         metrics_url=f"{m.http.url}/metrics" if m.http is not None else None,
         otlp_endpoint=m.opts.otlp_endpoint, runs=m.saved, targets=targets, notes=m.notes,
         summary=summary,

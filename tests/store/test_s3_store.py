@@ -198,3 +198,12 @@ def test_monitors_in_two_places_share_an_s3_store_that_compare_and_status_read(
         ("us-east", 1),
     ]
     assert all(r.startswith(f"s3://{bucket}/fleet/") for r in status["runs"])
+
+
+def test_a_monitor_whose_store_is_unusable_says_so_before_probing(bucket, capsys):
+    from sre_latency.cli import main
+
+    assert main(["monitor", "--once", "--emulate", "--store", f"s3://{bucket}-gone/x"]) == 2
+    err = capsys.readouterr().err
+    assert "bucket of" in err and "does not exist" in err
+    assert "error (" not in err and "could not save" not in err  # nothing probed, nothing lost

@@ -58,7 +58,9 @@ class ActiveRun:
 
     @property
     def path(self) -> Path | None:
-        return Path(self.handle.location) if self.handle.location else None
+        from sre_latency.tools.runs import locator_of
+
+        return locator_of(self.handle.location) if self.handle.location else None
 
     def counts(self) -> tuple[int, int]:
         finished, planned = self.handle.progress()

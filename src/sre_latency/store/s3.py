@@ -136,9 +136,11 @@ class S3Store:
         return self._client
 
     def call(self, op: str, what: object, **kwargs: Any) -> Any:
-        """``client.<op>(Bucket=…, **kwargs)``; any botocore failure as one sentence."""
+        """``client.<op>(Bucket=…, **kwargs)`` in the bucket of ``what`` (a locator) or of the
+        store; any botocore failure as one sentence."""
+        bucket = what.bucket if isinstance(what, S3Locator) else self.bucket
         try:
-            return getattr(self.client, op)(Bucket=self.bucket, **kwargs)
+            return getattr(self.client, op)(Bucket=bucket, **kwargs)
         except Exception as exc:
             raise translate(exc, str(what)) from None
 

@@ -185,6 +185,7 @@ class Monitor:
             self.writer = await asyncio.to_thread(self.store.writer, run)
         except LatencyError as exc:
             if first:
+                self.run = None
                 raise  # the store is unusable: say so before probing anything
             self.log(f"cannot start run {run.run_id} in the store ({exc}); its samples are "
                      "kept in memory and saved at the next rotation")  # fmt: skip

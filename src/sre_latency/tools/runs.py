@@ -12,7 +12,19 @@ from sre_latency.probe.handle import RunHandle
 from sre_latency.probe.progress import ProgressTracker
 from sre_latency.store import RunStore, open_store
 
-__all__ = ["ProgressTracker", "RunHandle", "RunStore", "open_store", "tracker_for"]
+__all__ = ["ProgressTracker", "RunHandle", "RunStore", "locator_of", "open_store", "tracker_for"]
+
+
+def locator_of(location: str) -> Any:
+    """The store locator of a run's location string (``s3://…`` or a local path)."""
+    if location.startswith("s3://"):
+        from sre_latency.store.s3 import S3Locator
+
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        return S3Locator(bucket, key)
+    from pathlib import Path
+
+    return Path(location)
 
 
 def tracker_for(module: Any, opts: Any) -> ProgressTracker:

@@ -207,3 +207,16 @@ def test_a_monitor_whose_store_is_unusable_says_so_before_probing(bucket, capsys
     err = capsys.readouterr().err
     assert "bucket of" in err and "does not exist" in err
     assert "error (" not in err and "could not save" not in err  # nothing probed, nothing lost
+
+
+def test_the_latest_s3_run_is_the_newest_measured_and_kinds_filter_the_listing(bucket):
+    store = open_store(f"s3://{bucket}/order")
+    store.save(_run("20261123T000000Z-benchmark-aaaa"))
+    store.save(
+        _run("20261124T000000Z-latency-check-bbbb").model_copy(update={"kind": "latency_check"})
+    )
+    store.save(_run("20261122T000000Z-benchmark-cccc"))  # written last, measured first
+    assert store.latest().stem == "20261124T000000Z-latency-check-bbbb"
+    assert store.latest(("benchmark",)).stem == "20261123T000000Z-benchmark-aaaa"
+    assert store.resolve(None, kinds=("benchmark",)).stem == "20261123T000000Z-benchmark-aaaa"
+    assert [p.stem[:8] for p in store.list_paths()] == ["20261124", "20261123", "20261122"]

@@ -195,8 +195,11 @@ class S3Store:
         self.call("put_object", loc, Key=loc.key, Body=body, ContentType="application/json")
         return loc
 
-    def list_paths(self) -> list[S3Locator]:
-        """Run files (and journals of unfinished runs) under the prefix, newest first."""
+    def list_paths(self, kinds: tuple[str, ...] | None = None) -> list[S3Locator]:
+        """Run files (and journals of unfinished runs) under the prefix, newest first by when
+        they were measured (``kinds``: only runs of these kinds)."""
+        from sre_latency.store.s3_listing import newest_first
+
         found: dict[str, tuple[S3Locator, float]] = {}
         base = self.key("")
         token: dict[str, str] = {}
@@ -213,14 +216,10 @@ class S3Store:
             if not page.get("IsTruncated"):
                 break
             token = {"ContinuationToken": page["NextContinuationToken"]}
+        return newest_first(found, kinds)
 
-        def newest_first(stem: str) -> tuple[str, float]:
-            return stem.split("-", 1)[0], found[stem][1]
-
-        return [found[s][0] for s in sorted(found, key=newest_first, reverse=True)]
-
-    def latest(self) -> S3Locator:
-        paths = self.list_paths()
+    def latest(self, kinds: tuple[str, ...] | None = None) -> S3Locator:
+        paths = self.list_paths(kinds)
         if not paths:
             raise StoreError(
                 f"no runs under {self.location} yet; measure one with `sre-latency benchmark "
@@ -252,10 +251,12 @@ class S3Store:
         page = self.call("list_objects_v2", loc, Prefix=loc.key + "/", MaxKeys=1)
         return bool(page.get("Contents"))
 
-    def resolve(self, ref: str | None, *, confined: bool = False) -> Any:
-        """A run id or object name under the prefix, an s3:// URL, or (CLI only) a local file."""
+    def resolve(self, ref: str | None, *, confined: bool = False,
+                kinds: tuple[str, ...] | None = None) -> Any:  # fmt: skip
+        """A run id or object name under the prefix, an s3:// URL, or (CLI only) a local file;
+        None: the latest run (of ``kinds``)."""
         if not ref:
-            return self.latest()
+            return self.latest(kinds)
         resolve.check_plain(ref, "run", confined=confined)
         if ref.startswith("s3://"):
             loc = self._locator(ref, confined)

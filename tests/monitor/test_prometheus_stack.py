@@ -21,6 +21,7 @@ import pytest
 from realservers import child_env, cli, free_port, program, stop, wait_until
 from sre_latency.cli import main
 
+pytestmark = pytest.mark.e2e  # runs Debian's prometheus
 REPO = Path(__file__).resolve().parents[2]
 PROVIDERS = {"anthropic", "bedrock", "openai"}
 

@@ -48,7 +48,8 @@ def test_mcp_config_runs_sre_latency_serve():
 def test_there_is_one_slash_command_per_tool():
     names = {p.stem for p in COMMANDS}
     assert names == {"benchmark", "latency-check", "grade", "compare", "report",
-                     "tool-timings", "latency-budget", "monitor-status"}  # fmt: skip
+                     "tool-timings", "latency-budget", "monitor-status",
+                     "session-benchmark"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.stem)

@@ -28,6 +28,7 @@ EXPECTED_TOOLS = {
     "tool_timings",
     "run_status",
     "monitor_status",
+    "session_benchmark",
 }
 
 
@@ -63,7 +64,8 @@ async def test_every_tool_is_listed_with_a_description_bounds_annotations_and_ou
     assert props["max_seconds"]["default"] == 45
     assert "COSTS API CREDITS" in tools["benchmark"].description
     assert "COSTS API CREDITS" in tools["latency_check"].description
-    for measuring in ("benchmark", "latency_check", "latency_budget"):
+    assert "COSTS API CREDITS" in tools["session_benchmark"].description
+    for measuring in ("benchmark", "latency_check", "latency_budget", "session_benchmark"):
         assert tools[measuring].annotations.open_world_hint is True
         assert tools[measuring].annotations.read_only_hint is False
     for reading in ("grade", "compare", "tool_timings", "run_status"):

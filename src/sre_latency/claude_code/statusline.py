@@ -18,10 +18,10 @@ from pathlib import Path
 from sre_latency.errors import ConfigError
 
 
-def statusline_script() -> Path:
-    """``claude_config/statusline`` of the plugin: ``$CLAUDE_PLUGIN_ROOT``, the source checkout
+def glue_file(name: str) -> Path | None:
+    """``claude_config/<name>`` of the plugin: ``$CLAUDE_PLUGIN_ROOT``, the source checkout
     this package runs from, the copy a wheel installs under ``<prefix>/share/sre-latency``, or
-    the current directory (a checkout), first found."""
+    the current directory (a checkout), first found; None when there is none."""
     roots = [
         os.environ.get("CLAUDE_PLUGIN_ROOT"),
         Path(__file__).parents[3],
@@ -30,13 +30,21 @@ def statusline_script() -> Path:
     ]
     for root in roots:
         if root:
-            candidate = Path(root).resolve() / "claude_config" / "statusline"
+            candidate = Path(root).resolve() / "claude_config" / name
             if candidate.is_file():
                 return candidate
-    raise ConfigError(
-        "Cannot find claude_config/statusline: run this from the sre-latency checkout or "
-        "pass --script PATH."
-    )
+    return None
+
+
+def statusline_script() -> Path:
+    """``claude_config/statusline`` of the plugin (see ``glue_file``)."""
+    found = glue_file("statusline")
+    if found is None:
+        raise ConfigError(
+            "Cannot find claude_config/statusline: run this from the sre-latency checkout or "
+            "pass --script PATH."
+        )
+    return found
 
 
 def install_statusline(

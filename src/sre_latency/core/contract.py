@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sre_latency.core.metrics import SUMMARY_METRICS, TIMING_FIELDS
+from sre_latency.core.sessions import SessionRecord
 from sre_latency.errors import ErrorClass
 
 __all__ = [
@@ -132,6 +133,7 @@ class ProviderResult(_Model):
     options: dict[str, str] = Field(default_factory=dict)  # e.g. {"guardrail": "id:1"}
     summary: Summary = Field(default_factory=Summary)
     samples: list[Sample] = Field(default_factory=list)
+    sessions: list[SessionRecord] = Field(default_factory=list)  # session runs: one per session
 
 
 class Comparison(_Model):

@@ -33,6 +33,7 @@ class RequestRecord:
     last_content_ns: int = 0
     content_events: int = 0
     late_ns_max: int = 0  # the most any planned event went out after its due time (load check)
+    tools_offered: int = -1  # tools in the request body (scripted conversations); -1: not known
     _labels: list[str] = field(default_factory=list)
     _sent_ns: array = field(default_factory=lambda: array("q"))
     _content: array = field(default_factory=lambda: array("b"))
@@ -91,6 +92,7 @@ class RequestRecord:
             "late_ms_max": self.late_ns_max / 1e6,
             "total_ms": (self.ended_ns - self.received_ns) / 1e6 if self.ended_ns else None,
             "events": [[label, ns] for label, ns in self.events],
+            "tools_offered": self.tools_offered if self.tools_offered >= 0 else None,
         }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sre_latency.core.contract import ProviderResult, Run, Sample
+from sre_latency.core.sessions import SessionRecord
 from sre_latency.errors import StoreError
 from sre_latency.store.files import (
     PRIVATE_FILE_MODE,
@@ -36,7 +37,7 @@ def journal_path(run_path: Path) -> Path:
 def journal_header(run: Run) -> dict[str, Any]:
     header = run.model_dump(mode="json", exclude={"providers"}, by_alias=True)
     header["providers"] = {
-        label: p.model_dump(mode="json", exclude={"samples", "summary"})
+        label: p.model_dump(mode="json", exclude={"samples", "summary", "sessions"})
         for label, p in run.providers.items()
     }
     return {"type": "header", "run": header}
@@ -48,6 +49,12 @@ def sample_line(label: str, sample: Sample) -> bytes:
         "label": label,
         "sample": sample.model_dump(mode="json", by_alias=True),
     }
+    return (json.dumps(record, separators=(",", ":")) + "\n").encode()
+
+
+def session_line(label: str, session: SessionRecord) -> bytes:
+    """A session run's per-session record (kept beside its sample, so a crash loses neither)."""
+    record = {"type": "session", "label": label, "session": session.model_dump(mode="json")}
     return (json.dumps(record, separators=(",", ":")) + "\n").encode()
 
 
@@ -86,6 +93,9 @@ class Journal:
         if self._write(sample_line(label, sample)):
             self.kept += 1
 
+    def append_session(self, label: str, session: SessionRecord) -> None:
+        self._write(session_line(label, session))
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
@@ -110,6 +120,7 @@ def run_from_journal(data: bytes, where: object) -> Run:
 
     header: dict | None = None
     samples: dict[str, list[Sample]] = {}
+    sessions: dict[str, list[SessionRecord]] = {}
     for rec in _records(data):
         kind = rec.get("type")
         if kind == "header" and header is None and isinstance(rec.get("run"), dict):
@@ -118,6 +129,13 @@ def run_from_journal(data: bytes, where: object) -> Run:
             try:
                 samples.setdefault(rec["label"], []).append(
                     Sample.model_validate(rec.get("sample"))
+                )
+            except (ValidationError, ValueError, TypeError, RecursionError):
+                continue
+        elif kind == "session" and isinstance(rec.get("label"), str):
+            try:
+                sessions.setdefault(rec["label"], []).append(
+                    SessionRecord.model_validate(rec.get("session"))
                 )
             except (ValidationError, ValueError, TypeError, RecursionError):
                 continue
@@ -131,7 +149,12 @@ def run_from_journal(data: bytes, where: object) -> Run:
         for label, meta in providers.items():
             got = samples.get(label, [])
             run.providers[label] = ProviderResult.model_validate(
-                {**meta, "samples": got, "summary": summarize(got)}
+                {
+                    **meta,
+                    "samples": got,
+                    "summary": summarize(got),
+                    "sessions": sessions.get(label, []),
+                }
             )
     except ValidationError as exc:
         raise StoreError(

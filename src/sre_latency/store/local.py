@@ -58,6 +58,10 @@ class LocalRunWriter:
     def append(self, label: str, sample: Sample) -> None:
         self.journal.append(label, sample)
 
+    def append_session(self, label: str, session) -> None:
+        """A session run's per-session record (``core.sessions.SessionRecord``)."""
+        self.journal.append_session(label, session)
+
     def finish(self, run: Run) -> None:
         """Save the run file atomically, then drop the journal; on failure, say what is kept."""
         self.journal.close()

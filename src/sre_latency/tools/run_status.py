@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from sre_latency.analysis.budget import LatencyBudgetResult
+from sre_latency.analysis.session_result import SessionBenchmarkResult
 from sre_latency.core.contract import Run
 from sre_latency.errors import LatencyError
 from sre_latency.store import RunStore, open_store
@@ -53,6 +54,9 @@ class RunStatus(BaseModel):
         None, description="latency-budget runs: where each millisecond went, per phase"
     )
     summary: str
+    sessions: SessionBenchmarkResult | None = Field(
+        None, description="session-benchmark runs: the sessions per provider and the gap explained"
+    )
 
 
 def _pct(finished: int, planned: int) -> float:
@@ -86,6 +90,11 @@ def status_of_run(
         from sre_latency.analysis.budget import latency_budget_from_run
 
         budget = latency_budget_from_run(run)
+    sessions = None
+    if run is not None and run.kind == "session" and state != "running" and finished:
+        from sre_latency.analysis.session_result import session_benchmark_result
+
+        sessions = session_benchmark_result(run, path or "", finished, planned)
     if run is not None:
         run_id = run.run_id
     pct = _pct(finished, planned)
@@ -104,7 +113,8 @@ def status_of_run(
             "incomplete": f"stopped after {finished}/{planned} requests; finished samples saved",
         }[state]
         figures = (
-            budget.summary if budget is not None
+            sessions.summary if sessions is not None
+            else budget.summary if budget is not None
             else result.summary if result is not None
             else f"the run file is under the results root (kind {kind})"
         )  # fmt: skip
@@ -122,6 +132,7 @@ def status_of_run(
         result=result,
         budget=budget,
         summary=summary,
+        sessions=sessions,
     )
 
 

@@ -270,6 +270,7 @@ async def handle_messages(req: Request, resp: Responder, state: EmulatorState) -
         status, message = HTTP_FAULTS[fault]
         await send_error(resp, status, message, state)
         return
+    resp.record.tools_offered = len(body.get("tools") or []) if state.script is not None else -1
     reply = (
         _scripted_reply(body, state)
         if state.script is not None

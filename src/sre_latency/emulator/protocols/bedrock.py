@@ -234,6 +234,15 @@ async def handle(req: Request, resp: Responder, state: EmulatorState) -> None:
     if fault in HTTP_FAULTS:
         await send_error(resp, *HTTP_FAULTS[fault])
         return
+    if state.script is not None and call.api == "invoke":  # Claude Code on Bedrock
+        from sre_latency.emulator.protocols.bedrock_script import play_turn
+
+        resp.record.tools_offered = len(call.body.get("tools") or [])
+        turn = state.script.reply(call.body)
+        await play_turn(
+            resp, turn, call.model_id, call.body, schedule, req.received_ns, call.stream
+        )
+        return
     wanted = state.profile.output_tokens
     limit = _max_tokens(call)
     n = min(wanted, limit) if limit else wanted

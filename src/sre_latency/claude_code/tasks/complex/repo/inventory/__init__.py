@@ -1,0 +1,1 @@
+"""A tiny inventory: items and the reports printed from them."""

@@ -34,7 +34,8 @@ from sre_latency.store import (
 )
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
-ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor")
+# A session run holds one sample per Claude Code session (docs/contract.md#session-runs).
+ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session")
 _FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
 
@@ -241,7 +242,7 @@ def analysed(cols: RunColumns) -> RunColumns:
         where = cols.path or cols.run_id
         raise StoreError(
             f"{where} is a {cols.kind} run; grade, compare, report and latency-budget read "
-            "benchmark, latency_check and latency_budget runs."
+            "benchmark, latency_check, latency_budget and session runs."
         )
     return cols
 

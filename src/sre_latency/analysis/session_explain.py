@@ -89,7 +89,8 @@ def components(a: dict[str, float], b: dict[str, float], ttft: PairedDelta) -> l
     d_ttft, d_rest = b["ttft"] - a["ttft"], b["rest"] - a["rest"]
     parts = [
         GapComponent(name="api_calls", delta_ms=more_calls,
-                     text=f"{b['calls'] - a['calls']:+.1f} API calls × {ms_text(b['per_call'], False)} "
+                     text=f"{b['calls'] - a['calls']:+.1f} API calls per session "
+                     f"({b['calls']:.1f} vs {a['calls']:.1f}) × {ms_text(b['per_call'], False)} "
                      f"each account for {ms_text(more_calls)}"),
         GapComponent(name="call_ttft", delta_ms=a["calls"] * d_ttft, per_call_delta_ms=d_ttft,
                      text=f"per-call TTFT {ms_text(d_ttft)}{_ci(ttft)} × {a['calls']:.1f} calls "
@@ -152,8 +153,9 @@ def explain(
     verb = "took" if gap >= 0 else "were faster by"
     shown = ms_text(gap) if gap >= 0 else ms_text(-gap, signed=False)
     ordered = sorted(parts, key=lambda c: -abs(c.delta_ms))
+    rounds = f"{len(pairs)} paired round" + ("s" if len(pairs) != 1 else "")
     statement = (f"{pb.label} sessions {verb} {shown}{_ci(session)} vs {pa.label} "
-                 f"(n={len(pairs)} paired rounds): " + "; ".join(c.text for c in ordered)
-                 + ". " + "; ".join(notes) + ".")  # fmt: skip
+                 f"(n={rounds}): " + "; ".join(c.text for c in ordered)
+                 + ". Behaviour: " + "; ".join(notes) + ".")  # fmt: skip
     return GapExplanation(a=pa.label, b=pb.label, paired_n=len(pairs), session=session,
                           call_ttft=ttft, components=parts, behaviour=notes, statement=statement)  # fmt: skip

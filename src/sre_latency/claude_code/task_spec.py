@@ -67,12 +67,10 @@ class Task:
             raise ConfigError(f"{self.script_path} is not a readable JSON script: {exc}.") from None
 
 
-def load_task(ref: str, *, builtin_only: bool = False) -> Task:
-    """The task ``ref`` names: a built-in name, or a task directory (``builtin_only``: names only)."""
+def load_task(ref: str) -> Task:
+    """The task ``ref`` names: a built-in name, or a task directory."""
     if ref in BUILTIN_TASKS:
         return _read(BUILTIN_DIR / ref, ref, builtin=True)
-    if builtin_only:
-        raise ConfigError(f"task must be one of {', '.join(BUILTIN_TASKS)}, not {ref!r:.80}.")
     path = Path(ref).expanduser()
     if not path.is_dir():
         raise ConfigError(

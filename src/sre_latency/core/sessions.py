@@ -101,3 +101,19 @@ class SessionRecord(_Model):
     otel_events: int = 0
     notes: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def session_slo_table():
+    """The default grading table of a session run (its samples are whole sessions): the time
+    from launch to the first token, the session's wall time, and the share of failed sessions.
+    A starting point for a small task; pass ``--slo`` with bounds for your own tasks."""
+    from sre_latency.core.slo import SloRule, SloTable
+
+    rules = (
+        SloRule("ttft_ms", "p50", (2000, 4000, 8000, 15000), "session default"),
+        SloRule("total_ms", "p50", (60_000, 120_000, 300_000, 600_000), "session default"),
+        SloRule("total_ms", "p90", (120_000, 240_000, 600_000, 1_200_000), "session default"),
+        SloRule("error_rate", None, (0.0, 0.05, 0.10, 0.20), "session default"),
+    )
+    return SloTable(rules=rules, goodput={"ttft_ms": 8000.0, "total_ms": 300_000.0},
+                    source="session default")  # fmt: skip

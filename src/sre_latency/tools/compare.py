@@ -75,6 +75,9 @@ def run(opts: CompareOptions, *, store: RunStore | None = None, confined: bool =
 
     store = store_for(opts, store)
     cols = [load_columns(p, store) for p in _refs(opts, store, confined)]
+    if len({c.kind == "session" for c in cols}) > 1:
+        raise ConfigError("a session run holds whole Claude Code sessions, not requests: compare "
+                          "session runs with session runs only.")  # fmt: skip
     if opts.by == "location":
         from sre_latency.tools.by_location import compare_by_location
 

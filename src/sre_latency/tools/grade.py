@@ -52,8 +52,12 @@ def run(opts: GradeOptions, *, store: RunStore | None = None, confined: bool = F
     store = store_for(opts, store)
     path = store.resolve(opts.run, confined=confined)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
-    return grade(load_columns(path, store), slo=slo, thresholds=opts.threshold,
-                 fail_below=opts.fail_below)  # fmt: skip
+    cols = load_columns(path, store)
+    if slo is None and cols.kind == "session":  # whole sessions, not requests
+        from sre_latency.core.sessions import session_slo_table
+
+        slo = session_slo_table()
+    return grade(cols, slo=slo, thresholds=opts.threshold, fail_below=opts.fail_below)
 
 
 OPTIONS = GradeOptions

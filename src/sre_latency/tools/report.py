@@ -95,6 +95,10 @@ def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = 
     result = build_report(cols, load_slo_file(slo) if slo else None)
     result.output_format = opts.format
     document = render(result, cols, opts.format)
+    if cols.kind == "session":  # the per-session figures, the explanation and the timeline
+        from sre_latency.analysis.report.session import add_session_section
+
+        document = add_session_section(document, store.load_path(path), opts.format)
     if out is not None:
         try:
             write_atomic(out, document)

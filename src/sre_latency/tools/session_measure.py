@@ -29,6 +29,10 @@ from sre_latency.store import RunStore, environment, new_run_id, open_store
 from sre_latency.tools.probe_options import run_output
 
 API_URL = "https://api.anthropic.com"
+SAMPLE_NOTE = (
+    "a session run: each sample is one Claude Code session (total_ms its wall time, "
+    "ttft_ms launch → first token)"
+)
 PROVIDER_NAMES = {"anthropic": "anthropic", "gateway": "anthropic", "bedrock": "bedrock"}
 
 
@@ -104,7 +108,8 @@ def new_session_run(opts: Any, providers: list[str], task: Task, version: str, e
                                  endpoint=endpoints[p], options={"route": p})
                for p in providers}  # fmt: skip
     return Run(run_id=new_run_id("session", created), kind="session", created_at=created,
-               config=config, environment=env, providers=results)  # fmt: skip
+               config=config, environment=env, providers=results,
+               validity_notes=[SAMPLE_NOTE])  # fmt: skip
 
 
 def _endpoint(provider: str, env: dict[str, str], emulated: str | None) -> str:

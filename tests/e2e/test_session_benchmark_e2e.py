@@ -126,3 +126,33 @@ async def test_the_mcp_tool_reports_one_progress_step_per_finished_session(monke
     assert status["state"] == "done" and status["kind"] == "session"
     assert len(steps) == 2 and all(" 1/1" in (m or "") for m in steps)
     assert status["sessions"]["explanations"][0]["b"] == "bedrock"
+
+
+def test_a_session_past_max_session_s_is_killed_and_kept_as_a_timeout(
+    tmp_path, monkeypatch, capsys
+):
+    """A user's own task (the documented format) whose script runs a long Bash command."""
+    task = tmp_path / "slow-task"
+    (task / "repo").mkdir(parents=True)
+    (task / "repo" / "README.md").write_text("A task that never finishes.\n")
+    (task / "task.toml").write_text(
+        'prompt = "Wait for the build."\nallowed_tools = ["Bash"]\n'
+        'check = ["{python}", "-c", "import sys; sys.exit(1)"]\n'
+    )
+    (task / "script.json").write_text(json.dumps([
+        [{"type": "tool_use", "name": "Bash", "input": {"command": "python3 -c \"import time; time.sleep(120)\"", "description": "wait"}}],
+        [{"type": "text", "text": "Done waiting."}],
+    ]))  # fmt: skip
+    out = tmp_path / "run.json"
+    code = main(["session-benchmark", "--emulate", "--task", str(task), "-n", "1",
+                 "--providers", "anthropic", "--claude", str(claude_binary()),
+                 "--max-session-s", "10", "--output", str(out)])  # fmt: skip
+    assert code == 1  # no session finished
+    run = load_run_file(out)
+    (session,) = run.providers["anthropic"].sessions
+    assert session.outcome == "timeout" and session.success is False
+    assert 10_000 <= session.wall_ms < 30_000
+    assert len(session.api_calls) == 1  # exported while it ran, before the kill
+    assert run.providers["anthropic"].samples[0].error.class_ == "timeout"
+    assert "killed after --max-session-s 10 s" in session.notes
+    assert "0/1" in capsys.readouterr().out  # the table: no session passed its check

@@ -104,7 +104,8 @@ def components(a: dict[str, float], b: dict[str, float], ttft: PairedDelta) -> l
                      text=f"start-up (launch → first API request) "
                      f"{ms_text(b['startup'] - a['startup'])}"),
         GapComponent(name="other", delta_ms=b["other"] - a["other"],
-                     text=f"Claude Code's own time between them {ms_text(b['other'] - a['other'])}"),
+                     text=f"Claude Code's own work outside API calls and tools "
+                     f"{ms_text(b['other'] - a['other'])}"),
     ]  # fmt: skip
     return parts
 

@@ -135,8 +135,7 @@ class SessionLoop:
             env = session_env(scratch, target.env, otel, self.source_env, self.python_dir)
             exports_before = self.receiver.count() if self.receiver else 0
             records_before = self.records_since(1 << 62)[0] if self.records_since else 0
-            out = await run_claude(self.claude, self.task, self.workspace, env,
-                                   self.task.max_session_s or self.max_session_s)  # fmt: skip
+            out = await run_claude(self.claude, self.task, self.workspace, env, self.max_session_s)
             records = self.records_since(records_before)[1] if self.records_since else None
             decoded = decode(self.receiver.exports(exports_before)) if instrumented else None  # type: ignore[union-attr]
             mine = (

@@ -63,10 +63,10 @@ class SessionBenchmarkOptions(EmulatorOptions):
         description="run against the built-in emulator, which plays the task's scripted "
         "conversation on the Anthropic and Bedrock routes: no credentials, no cost",
     )
-    max_session_s: Annotated[float, Face(agent_le=1800)] = Field(
-        600.0, gt=0, le=7200,
+    max_session_s: Annotated[float | None, Face(agent_le=1800)] = Field(
+        None, gt=0, le=7200,
         description="kill a session after this many seconds (recorded as a timeout, its data "
-        "kept)",
+        "kept); default the task's max_session_s, else 600",
     )  # fmt: skip
     claude: Annotated[
         str | None,

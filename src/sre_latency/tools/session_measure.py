@@ -29,11 +29,17 @@ from sre_latency.store import RunStore, environment, new_run_id, open_store
 from sre_latency.tools.probe_options import run_output
 
 API_URL = "https://api.anthropic.com"
+DEFAULT_MAX_SESSION_S = 600.0
 SAMPLE_NOTE = (
     "a session run: each sample is one Claude Code session (total_ms its wall time, "
     "ttft_ms launch → first token)"
 )
 PROVIDER_NAMES = {"anthropic": "anthropic", "gateway": "anthropic", "bedrock": "bedrock"}
+
+
+def max_session_s(opts: Any, task: Task) -> float:
+    """The option when given, else the task's own limit, else 600 s."""
+    return opts.max_session_s or task.max_session_s or DEFAULT_MAX_SESSION_S
 
 
 def parse_session_providers(names: list[str]) -> list[str]:
@@ -97,9 +103,10 @@ def new_session_run(opts: Any, providers: list[str], task: Task, version: str, e
     created = datetime.now(UTC)
     config = RunConfig(
         providers=providers, models=[opts.model] if opts.model else [], n=opts.n,
-        timeout_s=opts.max_session_s, emulate=opts.emulate, seed=seed, warmup=0, max_tokens=0,
+        timeout_s=max_session_s(opts, task), emulate=opts.emulate, seed=seed, warmup=0,
+        max_tokens=0,
         task=task.name, task_builtin=task.builtin, task_description=task.description,
-        allowed_tools=list(task.allowed_tools), max_session_s=opts.max_session_s,
+        allowed_tools=list(task.allowed_tools), max_session_s=max_session_s(opts, task),
         claude_code_version=version, permission_mode="acceptEdits",
         emulator=emulator_overrides(opts) or None,
     )  # fmt: skip
@@ -184,7 +191,7 @@ class SessionMeasurement:
                                                "come from OpenTelemetry only")  # fmt: skip
             self.loop = SessionLoop(
                 targets=targets, task=self.task, claude=self.claude, n=self.opts.n,
-                seed=self.seed, max_session_s=self.opts.max_session_s,
+                seed=self.seed, max_session_s=max_session_s(self.opts, self.task),
                 scratch_root=self.scratch_root, source_env=self.source,
                 python_dir=str(Path(sys.executable).parent), hook=hook,
                 records_since=records_since(self.emulator) if self.emulator else None,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -163,11 +162,3 @@ def paired_delta(pairs, a: str, b: str, metric: str, seed: int = 0) -> PairedDel
     delta, lo, hi = found if found is not None else (None, None, None)
     return PairedDelta(a=a, b=b, metric=metric, unit=unit, paired_n=len(xs), delta_mean=delta,
                        ci95_low=lo, ci95_high=hi)  # fmt: skip
-
-
-def session_labels(run: Run) -> list[str]:
-    return [label for label, p in run.providers.items() if p.sessions or run.kind == "session"]
-
-
-def run_path(path: str | Path | None) -> str:
-    return str(path) if path is not None else ""

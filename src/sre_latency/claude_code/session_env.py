@@ -141,12 +141,14 @@ def otel_env(endpoint: str, tag: str) -> dict[str, str]:
     }
 
 
-def prepare_scratch(scratch: Scratch, hook: Path | None, source: dict[str, str]) -> None:
-    """Fresh HOME and config dir; the hook registered in its settings when ``hook`` is given."""
+def prepare_scratch(scratch: Scratch, hook: Path | None, source: dict[str, str],
+                    link_aws: bool = True) -> None:  # fmt: skip
+    """Fresh HOME and config dir; the hook registered in its settings when ``hook`` is given;
+    the user's ``~/.aws`` linked in (for real Bedrock: profiles, SSO) when ``link_aws``."""
     scratch.config_dir.mkdir(parents=True, mode=0o700)
     scratch.sre_home.mkdir(mode=0o700)
     aws = _aws_dir(source)
-    if aws.is_dir():
+    if link_aws and aws.is_dir():
         (scratch.home / ".aws").symlink_to(aws, target_is_directory=True)
     settings: dict = {}
     if hook is not None:

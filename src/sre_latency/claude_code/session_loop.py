@@ -10,6 +10,7 @@ session; only the record is kept.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import shutil
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sre_latency.claude_code.otlp import OtlpReceiver
-from sre_latency.claude_code.otlp_decode import decode
+from sre_latency.claude_code.otlp_decode import Decoded, decode
 from sre_latency.claude_code.session_env import (
     RESOURCE_TAG,
     Scratch,
@@ -38,6 +39,7 @@ from sre_latency.claude_code.task_spec import Task
 from sre_latency.core.sessions import SessionRecord
 from sre_latency.errors import ConfigError
 
+FLUSH_GRACE_S = 2.0  # Claude Code's own shutdown wait for its last export
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 OnSession = Callable[[str, SessionRecord, int, int], None]  # label, record, finished, planned
 RecordsSince = Callable[[int], tuple[int, list[dict]]]  # seq → (last seq, records after seq)
@@ -128,7 +130,8 @@ class SessionLoop:
         scratch = Scratch(self.scratch_root / f"session-{seq:04d}")
         instrumented = self.instrument and self.receiver is not None
         try:
-            prepare_scratch(scratch, self.hook if self.instrument else None, self.source_env)
+            script = self.hook if self.instrument else None
+            prepare_scratch(scratch, script, self.source_env, link_aws=self.records_since is None)
             fresh_workspace(self.task, self.workspace)
             tag = f"{self.tag}-{seq}"
             otel = otel_env(self.receiver.endpoint, tag) if instrumented else None  # type: ignore[union-attr]
@@ -137,17 +140,8 @@ class SessionLoop:
             records_before = self.records_since(1 << 62)[0] if self.records_since else 0
             out = await run_claude(self.claude, self.task, self.workspace, env, self.max_session_s)
             records = self.records_since(records_before)[1] if self.records_since else None
-            decoded = decode(self.receiver.exports(exports_before)) if instrumented else None  # type: ignore[union-attr]
-            mine = (
-                [e for e in decoded.events if e.resource.get(RESOURCE_TAG) == tag]
-                if decoded
-                else []
-            )
-            metrics = (
-                [m for m in decoded.metrics if m.resource.get(RESOURCE_TAG) == tag]
-                if decoded
-                else []
-            )
+            telemetry = await self.telemetry(tag, exports_before, out) if instrumented else None
+            mine, metrics = _tagged(telemetry, tag)
             session_id = (out.result or {}).get("session_id")
             hook = read_hook_log(
                 scratch.hook_log, session_id if isinstance(session_id, str) else None
@@ -157,6 +151,28 @@ class SessionLoop:
             shutil.rmtree(scratch.root, ignore_errors=True)
         record = build_record(seq, round_, out, mine, metrics, hook, records)
         record.success, record.check_exit_code = check == 0, check
-        if decoded is not None and decoded.undecodable:
-            record.notes.append(f"{decoded.undecodable} OTLP export(s) could not be decoded")
+        if telemetry is not None and telemetry.undecodable:
+            record.notes.append(f"{telemetry.undecodable} OTLP export(s) could not be decoded")
         return record
+
+    async def telemetry(self, tag: str, since: int, out) -> Decoded:
+        """The exports since ``since``, decoded. Claude Code's last export arrives before it
+        exits; should a finished session have sent no API call yet, wait a moment for it."""
+        receiver = self.receiver
+        assert receiver is not None
+        decoded = decode(receiver.exports(since))
+        turns = (out.result or {}).get("num_turns") or 0
+        mine = [e for e in decoded.events if e.resource.get(RESOURCE_TAG) == tag]
+        if turns and not any(e.name == "api_request" for e in mine):
+            count = receiver.count()
+            if await asyncio.to_thread(receiver.wait_for_more, count, FLUSH_GRACE_S):
+                decoded = decode(receiver.exports(since))
+        return decoded
+
+
+def _tagged(decoded: Decoded | None, tag: str) -> tuple[list, list]:
+    """The events and metric points of the session tagged ``tag``."""
+    if decoded is None:
+        return [], []
+    events = [e for e in decoded.events if e.resource.get(RESOURCE_TAG) == tag]
+    return events, [m for m in decoded.metrics if m.resource.get(RESOURCE_TAG) == tag]

@@ -108,3 +108,23 @@ def test_an_interrupted_session_run_keeps_its_session_records(session_run):
     for label, p in run.providers.items():
         assert back.providers[label].sessions == p.sessions
         assert len(back.providers[label].samples) == 3
+
+
+def test_more_api_calls_and_another_tool_mix_are_named_and_priced(session_run):
+    """The recorded run, with every bedrock session given one more API call and one more Read
+    (a copy of its own last call, one second later): what a real model on another provider does."""
+    run = load_run_file(session_run)
+    for s in run.providers["bedrock"].sessions:
+        extra = s.api_calls[-1].model_copy(update={"started_ms": s.wall_ms, "request_id": None})
+        s.api_calls.append(extra)
+        s.tool_calls.append(s.tool_calls[0].model_copy(update={"tool_name": "Read"}))
+        s.model_ms += extra.duration_ms
+        s.wall_ms += 1000.0
+    (why,) = session_benchmark_result(run, session_run).explanations
+    parts = {c.name: c for c in why.components}
+    bedrock_calls = [c for s in run.providers["bedrock"].sessions for c in s.api_calls]
+    per_call_b = sum(c.duration_ms for c in bedrock_calls) / len(bedrock_calls)
+    assert parts["api_calls"].delta_ms == pytest.approx(1.0 * per_call_b)
+    assert sum(c.delta_ms for c in why.components) == pytest.approx(why.session.delta_mean)
+    assert "different numbers of API calls: bedrock 4.0 vs anthropic 3.0" in why.statement
+    assert "tool mix differs: Read 1.0 vs 0.0" in why.statement

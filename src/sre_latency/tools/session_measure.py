@@ -251,10 +251,19 @@ class SessionMeasurement:
         run.finished_at = datetime.now(UTC)
         self.writer.finish(run)
 
+    def snapshot(self) -> Run:
+        """The run so far, summarised (for run_status while sessions are still running)."""
+        from sre_latency.core.stats import summarize
+
+        run = self.run.model_copy(deep=True)
+        for result in run.providers.values():
+            result.summary = summarize(result.samples)
+        return run
+
     def start(self, on_sample) -> TaskRun:
         task = asyncio.get_running_loop().create_task(self.execute(on_sample))
-        return TaskRun(self.run.run_id, "session", self.writer.location, task,
-                       lambda: self.run, lambda: (self.loop.finished, self.loop.planned))  # fmt: skip
+        return TaskRun(self.run.run_id, "session", self.writer.location, task, self.snapshot,
+                       lambda: (self.loop.finished, self.loop.planned))  # fmt: skip
 
     def close(self) -> None:
         if self.receiver is not None:

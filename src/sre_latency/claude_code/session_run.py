@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sre_latency.claude_code.task_spec import Task
+from sre_latency.core.redact import redact
 
 OUTPUT_LIMIT = 4 * 1024 * 1024  # bytes of stdout kept (the result JSON is a few KB)
 CHECK_TIMEOUT_S = 120.0
@@ -89,9 +90,14 @@ async def run_claude(claude: Path, task: Task, workspace: Path, env: dict[str, s
         out.notes.append(f"killed after --max-session-s {max_session_s:g} s")
     elif out.result is None:
         first = stderr.decode(errors="replace").strip().splitlines()[:1]
-        out.notes.append(f"claude exited {proc.returncode} without a result JSON"
-                         + (f": {first[0]}" if first else ""))  # fmt: skip
+        why = f": {redact(first[0], 160, _secrets(env))}" if first else ""
+        out.notes.append(f"claude exited {proc.returncode} without a result JSON{why}")
     return out
+
+
+def _secrets(env: dict[str, str]) -> list[str]:
+    names = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+    return [v for k, v in env.items() if any(n in k for n in names) and v]
 
 
 def _kill_group(pid: int) -> None:

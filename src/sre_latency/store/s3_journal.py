@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sre_latency.core.contract import Run, Sample
 from sre_latency.errors import LatencyError, StoreError
-from sre_latency.store.journal import JOURNAL_SUFFIX, journal_header, sample_line
+from sre_latency.store.journal import JOURNAL_SUFFIX, journal_header, sample_line, session_line
 
 if TYPE_CHECKING:
     from sre_latency.store.s3 import S3Locator, S3Store
@@ -69,6 +69,13 @@ class S3RunWriter:
             self._queue.append(line)
         self._wake.set()
 
+    def append_session(self, label: str, session) -> None:
+        """Queue one finished session's record (session runs), like ``append``."""
+        line = session_line(label, session)
+        with self._lock:
+            self._queue.append(line)
+        self._wake.set()
+
     def _flush(self) -> None:
         with self._lock:
             lines, self._queue = self._queue, []
@@ -81,7 +88,7 @@ class S3RunWriter:
             with self._lock:  # keep them for the next flush (or the run file)
                 self._queue = lines + self._queue
             return
-        self.kept += len(lines)
+        self.kept += sum(1 for line in lines if line.startswith(b'{"type":"sample"'))
         self.error = None
 
     def _flusher(self) -> None:

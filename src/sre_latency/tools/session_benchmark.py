@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from sre_latency.store import RunStore
 from sre_latency.tools.emulation import EmulatorOptions
 from sre_latency.tools.options import Face, split_list
+from sre_latency.tools.store_option import StoreOptions
 
 DESCRIPTION = """\
 Run the same real Claude Code coding task (claude -p, headless, in a fresh copy of a small
@@ -31,7 +32,7 @@ compare and report. Long: answers at max_seconds and goes on in the background (
 DEFAULT_PROVIDERS = ("anthropic", "bedrock")
 
 
-class SessionBenchmarkOptions(EmulatorOptions):
+class SessionBenchmarkOptions(StoreOptions, EmulatorOptions):
     """What to run, where, and how often."""
 
     task: Annotated[str, Face(metavar="simple|medium|complex|PATH")] = Field(

@@ -25,8 +25,9 @@ from sre_latency.core.contract import Environment, ProviderResult, Run, RunConfi
 from sre_latency.core.redact import public_url
 from sre_latency.errors import ConfigError
 from sre_latency.probe.handle import TaskRun
-from sre_latency.store import RunStore, environment, new_run_id, open_store
+from sre_latency.store import RunStore, environment, new_run_id
 from sre_latency.tools.probe_options import run_output
+from sre_latency.tools.store_option import store_for
 
 API_URL = "https://api.anthropic.com"
 DEFAULT_MAX_SESSION_S = 600.0
@@ -135,7 +136,7 @@ async def start_sessions(opts: Any, on_sample=None, *, store: RunStore | None = 
     from sre_latency.claude_code.session_loop import claude_version, find_claude
     from sre_latency.tools.emulation import emulator_overrides
 
-    store = store or open_store()
+    store = store_for(opts, store)
     output = run_output(store, opts.output, confined=confined)
     providers = parse_session_providers(opts.providers)
     task = task_for(opts.task, store, confined)

@@ -73,7 +73,7 @@ def _is_run_file(path: Path) -> bool:
 
 def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = False):
     """The report of ``opts.run``; with ``output``, also the document, written atomically."""
-    from sre_latency.analysis.columns import load_columns
+    from sre_latency.analysis.columns import DEFAULT_KINDS, load_columns
     from sre_latency.analysis.report.build import build_report, render
     from sre_latency.core.slo import load_slo_file
     from sre_latency.store import write_atomic
@@ -88,7 +88,7 @@ def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = 
     elif opts.latest is not None:
         raise ConfigError("--latest pools runs for --by location; without it, name one run.")
     else:
-        path = store.resolve(opts.run, confined=confined)
+        path = store.resolve(opts.run, confined=confined, kinds=DEFAULT_KINDS)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     out = _output_path(store, opts, path, confined) if opts.output else None
     cols = cols or load_columns(path, store)

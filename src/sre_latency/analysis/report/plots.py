@@ -132,22 +132,24 @@ def error_breakdown(cols: RunColumns) -> bytes | None:
 
 
 def throughput(result) -> bytes | None:
-    """Requests per minute per window (a ``ReportResult.throughput``), errors stacked on top."""
+    """Requests per second per window (a ``ReportResult.throughput``), failed ones stacked on
+    top: the same rates as the report's text (``analysis.throughput``)."""
     tp = result.throughput
     if not tp.windows:
         return None
     fig = _figure(8.0, 2.6)
     ax = fig.add_subplot()
     starts = np.array([w.start_s for w in tp.windows])
-    scale = 60.0 / tp.window_s
-    ok = np.array([(w.requests - w.errors) * scale for w in tp.windows])
-    failed = np.array([w.errors * scale for w in tp.windows])
+    rate = np.array([w.requests_per_s or 0.0 for w in tp.windows])
+    share_failed = np.array([w.errors / w.requests if w.requests else 0.0 for w in tp.windows])
+    failed = rate * share_failed
+    ok = rate - failed
     ax.bar(starts, ok, width=tp.window_s * 0.9, align="edge", label="succeeded")
     ax.bar(starts, failed, bottom=ok, width=tp.window_s * 0.9, align="edge",
            color=_ERROR_COLOUR, label="failed")  # fmt: skip
-    ax.set_xlabel(f"seconds since the first request ({tp.window_s:g} s windows)")
-    ax.set_ylabel("requests / min")
-    ax.set_title("Throughput over time")
+    ax.set_xlabel(f"seconds since the first request ({tp.window_s:.3g} s windows)")
+    ax.set_ylabel("requests / s")
+    ax.set_title(f"Throughput over time (mean {tp.mean_requests_per_s or 0:.3g} req/s)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(loc="lower right", fontsize="small")
     return _png(fig)

@@ -25,7 +25,9 @@ def test_the_executive_summary_states_status_error_rate_and_the_main_finding(fau
     assert r.n == n and r.ok == n - errors
     assert r.error_rate == pytest.approx(errors / n)
     assert r.status == "failing"  # > 10 % errors
-    assert r.status_line.startswith(f"EMULATED run · FAILING: 2 target(s), {n} requests, error rate")
+    assert r.status_line.startswith(
+        f"EMULATED run · FAILING: 2 target(s), {n} requests, error rate"
+    )
     assert r.main_finding.endswith(".") and r.summary.startswith(r.status_line)
 
 
@@ -80,7 +82,9 @@ def test_throughput_over_time_counts_every_request_once(faulty):
     assert sum(w.errors for w in tp.windows) == r.n - r.ok
     assert sum(w.span_s for w in tp.windows) == pytest.approx(tp.duration_s, abs=1e-3)
     assert tp.peak_requests_per_s == max(w.requests_per_s for w in tp.windows)
-    assert all(w.requests_per_s == pytest.approx(w.requests / w.span_s, rel=1e-3) for w in tp.windows)
+    assert all(
+        w.requests_per_s == pytest.approx(w.requests / w.span_s, rel=1e-3) for w in tp.windows
+    )
     assert tp.mean_requests_per_s == pytest.approx(r.n / tp.duration_s)
 
 

@@ -144,11 +144,12 @@ class LocalStore:
         if kinds is not None:
             others = [e.kind for e in index.newest_first(self.runs_dir)]
             if others:
-                counts = ", ".join(f"{others.count(k)} {k}" for k in dict.fromkeys(others))
+                counts = [(others.count(k), k) for k in dict.fromkeys(others)]
+                there = ", ".join(f"{n} {k} run{'s' if n != 1 else ''}" for n, k in counts)
                 raise StoreError(
-                    f"no {' or '.join(kinds)} run under {self.runs_dir} yet (there are {counts} "
-                    "runs: name one to read it); measure one with `sre-latency benchmark "
-                    "--emulate` (no API key needed)."
+                    f"no {' or '.join(kinds)} run under {self.runs_dir} yet, only {there} (name "
+                    "one to read it); measure one with `sre-latency benchmark --emulate` (no API "
+                    "key needed)."
                 )
         raise StoreError(
             f"no runs under {self.runs_dir} yet; measure one with "

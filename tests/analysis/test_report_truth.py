@@ -41,6 +41,20 @@ async def test_the_mcp_report_of_a_one_request_run_answers_with_the_report(tmp_p
             )
     assert not result.is_error, result.content[0].text
     assert result.structured_content["output_path"].endswith("one-request.html")
+    assert result.structured_content["summary"].startswith("EMULATED run")
+
+
+async def test_mcp_summaries_of_emulated_runs_say_so():
+    fast = {"emulate": True, "emulator_ttft_ms": 5, "emulator_itl_ms": 0, "n": 2, "warmup": 0}
+    async with Client(build_server()) as client:
+        with anyio.fail_after(60):
+            measured = await client.call_tool("benchmark", {**fast, "providers": "anthropic"})
+            graded = await client.call_tool("grade", {})
+    for result in (measured, graded):
+        assert not result.is_error, result.content[0].text
+        assert "EMULATED" in result.structured_content["summary"]
+    final = measured.structured_content.get("result") or measured.structured_content
+    assert final["emulated"] is True and final["conditions"]["emulated"] is True
 
 
 def test_an_all_failed_run_names_every_failed_target_and_one_rate_everywhere(tmp_path_factory):

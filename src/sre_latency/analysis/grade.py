@@ -224,6 +224,8 @@ def _summary(
         head += f"; {sum(t.passed for t in checks)}/{len(checks)} thresholds passed"
     if not run.complete:
         head += "; run incomplete"
+    if not run.valid:
+        head += "; run NOT VALID (the measuring client was saturated)"
     return head + gate + "."
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 
 FAMILY_CONFIDENCE = 0.95
-_TAIL_DRAWS = 50  # bootstrap draws wanted beyond each bound of a corrected interval
+_TAIL_DRAWS = 20  # bootstrap draws wanted beyond each bound of a corrected interval
+_MAX_DRAWS = 20_000
 
 
 def min_n_for_quantile(q: float, confidence: float = FAMILY_CONFIDENCE) -> int:
@@ -61,6 +62,7 @@ def per_test_confidence(tests: int, family: float = FAMILY_CONFIDENCE) -> float:
 
 
 def bootstrap_draws(confidence: float, minimum: int = 4000) -> int:
-    """Enough bootstrap draws that each bound of a ``confidence`` interval has ~50 beyond it."""
+    """Enough bootstrap draws that each bound of a ``confidence`` interval has ~20 beyond it
+    (at most 20,000: a family of 50 tests)."""
     tail = (1.0 - confidence) / 2.0
-    return max(minimum, math.ceil(_TAIL_DRAWS / tail))
+    return min(max(minimum, math.ceil(_TAIL_DRAWS / tail)), _MAX_DRAWS)

@@ -50,6 +50,8 @@ def paired_values(
 
 
 def _fmt(value: float, decimals: int, sign: bool = False) -> str:
+    if round(value, decimals) == 0:
+        value = 0.0  # never "-0.0"
     return f"{value + 0.0:{'+' if sign else ''}.{decimals}f}"
 
 

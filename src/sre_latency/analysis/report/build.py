@@ -15,7 +15,7 @@ import numpy as np
 from sre_latency.analysis.columns import RunColumns, TargetColumns
 from sre_latency.analysis.context import run_conditions
 from sre_latency.analysis.grade import grade_target
-from sre_latency.analysis.report.findings import main_finding, status, tiers
+from sre_latency.analysis.report.findings import main_finding, sentence_start, status, tiers
 from sre_latency.analysis.report.models import (
     Consistency,
     ErrorClassReport,
@@ -132,7 +132,7 @@ def build_report(cols: RunColumns, slo: SloTable | None = None) -> ReportResult:
         grade=overall, targets=targets, errors=errors, throughput=over_time(everything),
         consistency=consistency, tiers=tiers(targets, table),
         recommendations=recommendations(cols, targets, errors, consistency),
-        summary=f"{status_line}. {finding[0].upper()}{finding[1:]}",
+        summary=f"{status_line}. {sentence_start(finding, set(cols.targets))}",
         emulated=conditions.emulated, conditions=conditions, rates=overall_rates,
         goodput_slo=dict(table.goodput),
     )  # fmt: skip

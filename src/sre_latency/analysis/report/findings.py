@@ -22,6 +22,18 @@ TIER_OF_GRADE = {"A": "excellent", "B": "good", "C": "fair", "D": "poor", "F": "
 TIERS = (*TIER_OF_GRADE.values(), "unavailable")
 
 
+def _ms(value: float) -> str:
+    """Whole milliseconds, never ``-0``."""
+    text = f"{value:.0f}"
+    return "0" if text == "-0" else text
+
+
+def sentence_start(finding: str, labels: set[str]) -> str:
+    """``finding`` as a sentence: capitalised, unless it opens with a target's label."""
+    first = finding.split(" ", 1)[0]
+    return finding if first in labels else finding[:1].upper() + finding[1:]
+
+
 def _names(labels: list[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + f" and {labels[-1]}"
 
@@ -69,7 +81,7 @@ def _fastest(cols: RunColumns, fast: TargetReport, slow: TargetReport) -> str:
     if ci is None:
         return f"no target can be called faster to the first token: {span}, too few samples."
     gap, lo, hi = ci
-    figure = f"{gap:.0f} ms [95 % CI {lo:.0f}, {hi:.0f}]"
+    figure = f"{_ms(gap)} ms [95 % CI {_ms(lo)}, {_ms(hi)}]"
     if lo > 0 and gap > MIN_CHANGE_PCT / 100 * f50:
         return (
             f"{fast.label} reaches the first token fastest (TTFT p50 {f50:.0f} ms), {figure} "

@@ -29,7 +29,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px soli
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right;vertical-align:top}
 th{background:#f5f5f7}td:first-child,th:first-child{text-align:left}
-td.text{text-align:left}.note{color:#8a6d00}.muted{color:#666}
+td.text,th.text{text-align:left}.note{color:#8a6d00}.muted{color:#666}
 .emulated{background:#fff0b3;border:2px solid #c99a00;padding:.6em 1em;border-radius:6px;
 font-weight:600}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
@@ -38,7 +38,10 @@ img{max-width:100%;height:auto;display:block;margin:.6em 0}
 
 def _table(header: list[str], rows: list[list[str]], text_cols: set[int] | None = None) -> str:
     text_cols = text_cols or set()
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    head = "".join(
+        f'<th class="text">{escape(h)}</th>' if i in text_cols else f"<th>{escape(h)}</th>"
+        for i, h in enumerate(header)
+    )
     body = "".join(
         "<tr>"
         + "".join(

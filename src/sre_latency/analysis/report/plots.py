@@ -39,7 +39,13 @@ def _thin(n: int) -> np.ndarray:
     return np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
 
 
-def ttft_cdf(cols: RunColumns) -> bytes:
+def _any_ok(cols: RunColumns, metric: str) -> bool:
+    return any(t.ok_values(metric).size for t in cols.targets.values())
+
+
+def ttft_cdf(cols: RunColumns) -> bytes | None:
+    if not _any_ok(cols, "ttft_ms"):
+        return None  # no request succeeded: say so rather than draw empty axes
     fig = _figure()
     ax = fig.add_subplot()
     for t in cols.targets.values():
@@ -57,7 +63,9 @@ def ttft_cdf(cols: RunColumns) -> bytes:
     return _png(fig)
 
 
-def latency_histogram(cols: RunColumns) -> bytes:
+def latency_histogram(cols: RunColumns) -> bytes | None:
+    if not _any_ok(cols, "ttft_ms"):
+        return None
     fig = _figure()
     axes = fig.subplots(1, 2)
     for ax, metric, title in zip(

@@ -2,8 +2,9 @@
 
 One function gives every rate, so the figure in the text and the bars of the plot agree (an
 all-failed run measured in 60 ms shows the same req/s in both). The run's span is cut into equal
-windows (at most ``MAX_WINDOWS``, about a round width), so no window is partial: a run shorter
-than a second is not diluted into a false low, and no sliver at the end spikes.
+windows (at most ``MAX_WINDOWS``, about a round width, and about ``PER_WINDOW`` requests each on
+average, so a window's rate is not one or two requests' quantisation), and no window is partial:
+a run shorter than a second is not diluted into a false low, and no sliver at the end spikes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sre_latency.analysis.throughput import windows as rate_windows
 
 _WINDOWS_S = (0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 MAX_WINDOWS = 60
+PER_WINDOW = 10
 
 
 def run_rates(cols: RunColumns, slo: dict[str, float]) -> tuple[Rates, dict[str, Rates], Requests]:
@@ -36,7 +38,8 @@ def over_time(everything: Requests) -> ThroughputOverTime:
                                   mean_requests_per_s=None, peak_requests_per_s=None,
                                   peak_window_start_s=None)  # fmt: skip
     duration = span[1] - span[0]
-    nominal = next((w for w in _WINDOWS_S if duration / w <= MAX_WINDOWS), _WINDOWS_S[-1])
+    most = min(MAX_WINDOWS, max(everything.started_s.size // PER_WINDOW, 1))
+    nominal = next((w for w in _WINDOWS_S if duration / w <= most), _WINDOWS_S[-1])
     width = duration / max(math.ceil(duration / nominal - 1e-9), 1)
     windows = [
         ThroughputWindow(

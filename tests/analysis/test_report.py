@@ -34,7 +34,7 @@ def test_the_executive_summary_states_status_error_rate_and_the_main_finding(fau
 def test_the_main_finding_names_the_faster_target_with_a_ci(base):
     r = report(base)
     assert r.status == "healthy"
-    assert r.main_finding.startswith("anthropic reaches the first token fastest")
+    assert r.main_finding.startswith("anthropic reaches the first token sooner than openai")
     low, high = map(float, re.search(r"CI (-?\d+), (-?\d+)\]", r.main_finding).groups())
     assert low <= 20 <= high + 1  # openai carries a known extra 20 ms
 

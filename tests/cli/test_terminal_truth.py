@@ -187,7 +187,7 @@ def _progress_lines(width: int, labels: list[str]) -> list[str]:
             sample = Sample(seq=i, round=i // len(labels), started_at=datetime.now(UTC),
                             ttft_ms=100.0 + i % 7)  # fmt: skip
             tracker(labels[i % len(labels)], sample, i + 1, 2000 * len(labels))
-        now[0] = 12.0
+        now[0] = 12.0  # every request finished at t=0 in this fake, the display drawn at t=12
         buf = io.StringIO()
         Console(file=buf, width=width, force_terminal=True, color_system=None).print(
             bar.renderable()
@@ -205,6 +205,7 @@ def test_the_progress_line_keeps_count_rate_and_eta_whole_with_one_line_per_targ
     lines = _progress_lines(width, labels)
     done = 40 * len(labels)
     assert lines[1].startswith(f"{done}/{2000 * len(labels):,} (")
-    assert f"{done / 12:.1f} req/s" in lines[1] and "ETA 0:" in lines[1]
+    # the rate since the first request finished (at t=0 here): warm-up is not in it
+    assert f"{(done - 1) / 12:.1f} req/s" in lines[1] and "ETA 0:" in lines[1]
     assert [line.split()[0] for line in lines[2:]] == labels  # one line each, stable order
     assert all(len(line) <= width for line in lines)

@@ -84,13 +84,17 @@ class RunBar:
         self._console = console
         self._clock = clock
         self._started: float | None = None
+        self._first: float | None = None  # when the first measured request finished
 
     def headline(self) -> str:
         """``"212/6,000 (4 %) · 83.5 req/s · 0:00:03 elapsed · ETA 0:01:09"``."""
         finished = self.tracker.finished
         planned = self.tracker.planned or self.planned
-        elapsed = self._clock() - self._started if self._started is not None else 0.0
-        rate = finished / elapsed if elapsed > 0 and finished else None
+        now = self._clock()
+        elapsed = now - self._started if self._started is not None else 0.0
+        # the rate since the first measured request ended: warm-up and set-up are not in it
+        since = now - self._first if self._first is not None else 0.0
+        rate = (finished - 1) / since if since > 0 and finished > 1 else None
         eta = (planned - finished) / rate if rate and planned >= finished else None
         share = f" ({100 * finished / planned:.0f} %)" if planned else ""
         rate_text = f"{rate:,.1f} req/s" if rate is not None else "- req/s"
@@ -123,21 +127,25 @@ class RunBar:
         ]
         return Group(Text(self.title, no_wrap=True, overflow="ellipsis"), head, *lines)
 
+    def _step(self, finished: int, planned: int, message: str) -> None:
+        if self._first is None:
+            self._first = self._clock()
+
     @contextlib.contextmanager
     def running(self, title: str, planned: int):
         self.title, self.planned = title, planned
         self._started = self._clock()
-        if not self.enabled:
-            yield
-            return
-        from rich.live import Live
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.tracker.listening(self._step))
+            if self.enabled:
+                from rich.live import Live
 
-        from sre_latency.cli.common import console
+                from sre_latency.cli.common import console
 
-        con = self._console or console(stderr=True)
-        with Live(
-            console=con, transient=True, refresh_per_second=4, get_renderable=self.renderable
-        ):
+                con = self._console or console(stderr=True)
+                live = Live(console=con, transient=True, refresh_per_second=4,
+                            get_renderable=self.renderable)  # fmt: skip
+                stack.enter_context(live)
             yield
 
 

@@ -64,7 +64,7 @@ def main_finding(cols: RunColumns, targets: list[TargetReport], errors) -> str:
         )
     extremes = fastest_and_slowest(targets)
     if extremes:
-        return _fastest(cols, *extremes)
+        return _fastest(cols, *extremes, targets)
     t = next((t for t in targets if t.metrics[0].p50 is not None), None)
     if t is not None:
         return (
@@ -74,7 +74,9 @@ def main_finding(cols: RunColumns, targets: list[TargetReport], errors) -> str:
     return "no request succeeded."
 
 
-def _fastest(cols: RunColumns, fast: TargetReport, slow: TargetReport) -> str:
+def _fastest(
+    cols: RunColumns, fast: TargetReport, slow: TargetReport, targets: list[TargetReport]
+) -> str:
     f50, s50 = fast.metrics[0].p50, slow.metrics[0].p50
     ci = ttft_p50_gap_ci(cols, fast, slow)
     span = f"TTFT p50 ranges {f50:.0f}–{s50:.0f} ms"
@@ -83,9 +85,14 @@ def _fastest(cols: RunColumns, fast: TargetReport, slow: TargetReport) -> str:
     gap, lo, hi = ci
     figure = f"{_ms(gap)} ms [95 % CI {_ms(lo)}, {_ms(hi)}]"
     if lo > 0 and gap > MIN_CHANGE_PCT / 100 * f50:
-        return (
-            f"{fast.label} reaches the first token fastest (TTFT p50 {f50:.0f} ms), {figure} "
-            f"sooner than {slow.label} ({s50:.0f} ms)."
+        if len([t for t in targets if t.metrics[0].p50 is not None]) == 2:
+            return (
+                f"{fast.label} reaches the first token sooner than {slow.label}: TTFT p50 "
+                f"{f50:.0f} ms vs {s50:.0f} ms, {figure} sooner."
+            )
+        return (  # the ranking of the others is not claimed: only the extremes were tested
+            f"{slow.label} is the slowest to the first token: TTFT p50 {s50:.0f} ms, {figure} "
+            f"behind {fast.label} ({f50:.0f} ms, the lowest)."
         )
     why = (
         f"the gap, {figure}, is within {MIN_CHANGE_PCT:g} % of {f50:.0f} ms"

@@ -109,7 +109,7 @@ def timeline(cols: RunColumns) -> bytes:
     ax.set_ylabel("ms")
     ax.set_title("Every request over time")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the points
     return _png(fig)
 
 
@@ -159,5 +159,5 @@ def throughput(result) -> bytes | None:
     ax.set_ylabel("requests / s")
     ax.set_title(f"Throughput over time (mean {tp.mean_requests_per_s or 0:.3g} req/s)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the bars
     return _png(fig)

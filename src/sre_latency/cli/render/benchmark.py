@@ -61,13 +61,13 @@ def render_errors(con: Any, targets: list[Any]) -> None:
 def render(con: Any, result: Any) -> None:
     """The conditions, the table, rates, errors, comparisons and any validity warning."""
     mark = " · [bold yellow]EMULATED[/]" if result.emulated else ""
-    title = f"benchmark {result.run_id}{mark} · times in ms, rates per second"
+    con.print(f"benchmark {result.run_id}{mark} · times in ms, rates per second")
     if result.conditions is not None:
         con.print(f"conditions: {result.conditions.line()}")
     models = sorted({row.model for row in result.targets})
     con.print(f"model{'s' if len(models) > 1 else ''}: {', '.join(models)}")
     header, rows, right = columns(result)
-    show_table(con, header, rows, title=title, right=right)
+    show_table(con, header, rows, right=right)
     if result.throughput is not None:
         from sre_latency.tools.benchmark_result import rates_sentence
 

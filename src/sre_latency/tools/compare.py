@@ -78,7 +78,13 @@ def _refs(opts: CompareOptions, store: RunStore, confined: bool) -> list:
         if not Path(opts.dir).is_dir():
             raise ConfigError(f"{opts.dir} is not a directory of run files.")
         store = open_store(Path(opts.dir))
-    kind, paths = _newest_of_one_kind(store)
+    if opts.by == "location":  # the monitor's runs and benchmarks, pooled per place
+        from sre_latency.analysis.columns import ANALYSED_KINDS
+
+        kind = "measured"
+        paths = store.list_paths(kinds=tuple(k for k in ANALYSED_KINDS if k != "session"))
+    else:
+        kind, paths = _newest_of_one_kind(store)
     paths = paths[: opts.latest]
     if len(paths) < 2:
         raise ConfigError(

@@ -276,7 +276,7 @@ def _mostly(data: bytes, lines: _Lines, needle: bytes) -> bool:
 def _loads(line: bytes) -> Any:
     try:
         return json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         return None
 
 

@@ -62,7 +62,7 @@ def read_transcript(path: Path) -> TranscriptEvents:
             entry = json.loads(raw)
             if not isinstance(entry, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, absurdly nested
             result.malformed_lines += 1
             continue
         kind = entry.get("type")
@@ -78,7 +78,7 @@ def read_transcript(path: Path) -> TranscriptEvents:
             result.session_id = entry["sessionId"]
         base = {"ts_ns": ts_ns, "session_id": result.session_id}
         if entry.get("isSidechain"):
-            base["agent_id"] = str(entry.get("agentId") or "sidechain")
+            base["agent_id"] = _text(entry.get("agentId")) or "sidechain"
         if kind == "assistant":
             _assistant(entry, message, base, result, tool_started, seen_responses)
         else:
@@ -98,14 +98,14 @@ def _assistant(entry, message, base, result, tool_started, seen_responses) -> No
     blocks = content if isinstance(content, list) else []
     uses = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
     for block in uses:
-        tool_id, name = str(block.get("id", "")), str(block.get("name", ""))
+        tool_id, name = _text(block.get("id")) or "", _text(block.get("name")) or ""
         tool_started[tool_id] = (base["ts_ns"], name)
         result.events.append({**base, "event": "PreToolUse", "tool_name": name,
                               "tool_use_id": tool_id, **_mcp(name)})  # fmt: skip
     if not uses and message.get("stop_reason") in (*_END_REASONS, None):
         result.events.append({**base, "event": "Stop"})
     usage = message.get("usage")
-    key = (message.get("id"), entry.get("requestRef"))
+    key = (_text(message.get("id")), _text(entry.get("requestRef")))  # hashable whatever JSON
     if isinstance(usage, dict) and key not in seen_responses:
         seen_responses.add(key)
         totals = result.usage
@@ -123,7 +123,7 @@ def _user(entry, message, base, result, tool_started) -> None:
         if isinstance(b, dict) and b.get("type") == "tool_result"
     ]  # fmt: skip
     for block in results:
-        tool_id = str(block.get("tool_use_id", ""))
+        tool_id = _text(block.get("tool_use_id")) or ""
         started = tool_started.pop(tool_id, None)
         if started is None:
             continue
@@ -168,7 +168,11 @@ def _ts_ns(value: Any) -> int | None:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def claude_config_dir() -> Path:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ from sre_latency.probe.transport import (
     make_transport,
 )
 
+log = logging.getLogger("sre_latency.probe")
 OnSample = Callable[[int, Sample], None]  # (target index, sample)
 MAX_SPREAD_NS = 10_000_000_000  # workers' start offsets span at most 10 s
 
@@ -145,6 +147,22 @@ def quiet_gc(young_threshold: int = 20_000):
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
+
+
+def unexpected(exc: Exception, doing: str, status: int | None = None) -> SampleError:
+    """Anything a response makes go wrong is that sample's ``protocol`` error, never a dead run:
+    a gateway must not be able to crash the instrument measuring it."""
+    log.debug("unexpected error while %s", doing, exc_info=exc)
+    return sample_error("protocol", f"unexpected {type(exc).__name__} while {doing}", status)
+
+
+def _http_error(adapter: Adapter, x: Exchange) -> SampleError:
+    try:
+        return adapter.error_from_response(x.status or 0, x.headers or {}, x.body)
+    except LatencyError:
+        raise
+    except Exception as exc:
+        return unexpected(exc, f"reading an HTTP {x.status} error body", x.status)
 
 
 class ProbeEngine:
@@ -274,14 +292,14 @@ class ProbeEngine:
             await transport.exchange(req, parser, state, x, dl.first_token_s, dl.total_s)
         except DeadlineExceeded as exc:
             error = sample_error("timeout", str(exc))
+        except LatencyError:
+            raise  # e.g. credentials that no longer refresh: the run cannot go on
         except Exception as exc:
-            error = transport.classify(exc)
-            if error is None:
-                raise
+            error = transport.classify(exc) or unexpected(exc, "reading the response")
             x.t_end = x.t_end or perf_counter_ns()
         if error is None:
             if x.status is not None and not 200 <= x.status < 300:
-                error = adapter.error_from_response(x.status, x.headers or {}, x.body)
+                error = _http_error(adapter, x)
             else:
                 error = state.error
         if on_sample is None:

@@ -23,6 +23,7 @@ from sre_latency.probe.providers.base import (
     compact_json,
     required_credential,
     sample_error,
+    text_or_empty,
 )
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.base import json_object as _json
@@ -67,11 +68,8 @@ class AnthropicStreamParser(SSEStreamParser):
                 return
             kind = event if event is not None else str(obj.get("type")).encode()
             if kind == b"content_block_delta":
-                delta = obj.get("delta")
-                if isinstance(delta, dict):
-                    key = CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
-                    if key is not None and delta.get(key):
-                        state.content(t_ns)
+                if is_content_delta(obj.get("delta")):
+                    state.content(t_ns)
             elif kind == b"message_start":
                 message = obj.get("message")
                 if isinstance(message, dict):
@@ -114,11 +112,20 @@ def _name(event: bytes | None) -> str:
     return event.decode("ascii", "replace") if event is not None else "(unnamed)"
 
 
+def is_content_delta(delta: object) -> bool:
+    """Whether a ``content_block_delta``'s ``delta`` carries text or thinking (any JSON in)."""
+    if not isinstance(delta, dict):
+        return False
+    kind = delta.get("type")
+    key = CONTENT_DELTAS.get(kind) if isinstance(kind, str) else None
+    return key is not None and bool(delta.get(key))
+
+
 def stream_error_text(event: dict) -> str:
     """``error_type: message`` of an Anthropic ``error`` event (also inside Bedrock invoke)."""
     err = event.get("error") if isinstance(event.get("error"), dict) else {}
-    etype = err.get("type") or "error"
-    return f"{etype}: {err.get('message', '')}".strip(": ")
+    etype = text_or_empty(err.get("type")) or "error"
+    return f"{etype}: {text_or_empty(err.get('message'))}".strip(": ")
 
 
 def merge_usage(usage: object, state: StreamState) -> None:
@@ -139,10 +146,14 @@ def error_from_body(status: int, body: bytes) -> SampleError:
     """An Anthropic error body (``{"type":"error","error":{"type","message"}}``) → SampleError."""
     obj = _json(body) or {}
     err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
-    etype = err.get("type")
-    class_ = ERROR_TYPES.get(etype) if isinstance(etype, str) else None
-    message = err.get("message") or body[:200].decode("utf-8", "replace") or f"HTTP {status}"
-    label = f"{etype}: {message}" if etype else str(message)
+    etype = text_or_empty(err.get("type"))
+    class_ = ERROR_TYPES.get(etype)
+    message = (
+        text_or_empty(err.get("message"))
+        or body[:200].decode("utf-8", "replace")
+        or f"HTTP {status}"
+    )
+    label = f"{etype}: {message}" if etype else message
     return sample_error(class_ or classify_http_status(status), label, status)
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "json_object",
     "required_credential",
     "sample_error",
+    "text_or_empty",
 ]
 
 
@@ -185,7 +186,7 @@ def json_object(data: bytes) -> dict | None:
     """The JSON object in ``data``, or None: parsers must never raise on malformed bytes."""
     try:
         obj = _decode_json(data.decode())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -205,9 +206,20 @@ def required_credential(env: Mapping[str, str], name: str, how: str = "export it
     return value
 
 
+_INT64 = 2**63
+
+
 def int_or_none(value: object) -> int | None:
-    """A token count only when it really is an int (JSON ``true`` is not a count)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A token count only when it really is an int (JSON ``true`` is not a count) that a run
+    file can hold (the contract bounds counts to int64)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+        return value
+    return None
+
+
+def text_or_empty(value: object) -> str:
+    """``value`` when it is a string, else "": error texts from a gateway may be any JSON."""
+    return value if isinstance(value, str) else ""
 
 
 class Adapter(ABC):

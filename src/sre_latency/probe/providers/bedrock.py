@@ -53,7 +53,11 @@ from sre_latency.core.catalogue import resolve_model
 from sre_latency.core.contract import SampleError
 from sre_latency.core.redact import scrub
 from sre_latency.errors import ConfigError, ErrorClass, classify_http_status
-from sre_latency.probe.providers.anthropic import CONTENT_DELTAS, merge_usage, stream_error_text
+from sre_latency.probe.providers.anthropic import (
+    is_content_delta,
+    merge_usage,
+    stream_error_text,
+)
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -64,6 +68,7 @@ from sre_latency.probe.providers.base import (
     Target,
     compact_json,
     sample_error,
+    text_or_empty,
 )
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.bedrock_auth import (
@@ -101,13 +106,16 @@ HTTP_ERROR_TYPES: dict[str, ErrorClass] = {
 def _json(data: bytes) -> Any:
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
 def _ms(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a 400-digit integer is no latency
+            return None
     return None
 
 
@@ -180,7 +188,7 @@ class _EventStreamParser(StreamParser):
             self._event(str(headers.get(":event-type")), payload, t_ns, state)
         elif kind == "exception":
             obj = _json(payload)
-            text = obj.get("message", "") if isinstance(obj, dict) else ""
+            text = text_or_empty(obj.get("message")) if isinstance(obj, dict) else ""
             state.fail("stream_error", f"{headers.get(':exception-type')}: {text}".strip(": "))
         elif kind == "error":
             code, text = headers.get(":error-code"), headers.get(":error-message", "")
@@ -214,7 +222,7 @@ class InvokeStreamParser(_EventStreamParser):
         frame = _json(payload)
         try:
             event = json.loads(base64.b64decode(frame["bytes"], validate=True))
-        except (TypeError, KeyError, ValueError, binascii.Error):
+        except (TypeError, KeyError, ValueError, binascii.Error, RecursionError):
             state.fail("protocol", "chunk frame without a base64 JSON event in 'bytes'")
             return
         if not isinstance(event, dict):
@@ -222,11 +230,8 @@ class InvokeStreamParser(_EventStreamParser):
             return
         kind = event.get("type")
         if kind == "content_block_delta":
-            delta = event.get("delta")
-            if isinstance(delta, dict):
-                key = CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
-                if key is not None and delta.get(key):
-                    state.content(t_ns)
+            if is_content_delta(event.get("delta")):
+                state.content(t_ns)
         elif kind == "message_start":
             message = event.get("message")
             if isinstance(message, dict):
@@ -298,7 +303,8 @@ def error_type(headers: Mapping[str, str], body_obj: object) -> str:
     """``x-amzn-ErrorType: ThrottlingException:http://…`` → ``ThrottlingException``."""
     raw = headers.get("x-amzn-errortype") or ""
     if not raw and isinstance(body_obj, dict):
-        raw = str(body_obj.get("__type") or body_obj.get("code") or "").rpartition("#")[2]
+        raw = text_or_empty(body_obj.get("__type")) or text_or_empty(body_obj.get("code"))
+        raw = raw.rpartition("#")[2]
     return raw.split(":", 1)[0].strip()
 
 
@@ -380,7 +386,7 @@ class BedrockAdapter(Adapter):
         etype = error_type(headers, obj)
         text = ""
         if isinstance(obj, dict):
-            text = str(obj.get("message") or obj.get("Message") or "")
+            text = text_or_empty(obj.get("message")) or text_or_empty(obj.get("Message"))
         elif body:
             text = body[:200].decode("utf-8", "replace")
         class_ = HTTP_ERROR_TYPES.get(etype) or classify_http_status(status)

@@ -24,6 +24,7 @@ from sre_latency.probe.providers.base import (
     compact_json,
     required_credential,
     sample_error,
+    text_or_empty,
 )
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.base import json_object as _json
@@ -50,11 +51,17 @@ def _error_text(obj: dict) -> tuple[str | None, str]:
     """(type or code, message) of ``{"error": {...}}`` or vLLM's ``{"object": "error", ...}``."""
     err = obj.get("error")
     if isinstance(err, dict):
-        etype = err.get("type") or err.get("code")
-        return (str(etype) if etype else None), str(err.get("message") or "")
+        etype = _label(err.get("type")) or _label(err.get("code"))
+        return etype, text_or_empty(err.get("message"))
     if isinstance(err, str):
         return None, err
-    return (str(obj.get("type")) if obj.get("type") else None), str(obj.get("message") or "")
+    return _label(obj.get("type")), text_or_empty(obj.get("message"))
+
+
+def _label(value: object) -> str | None:
+    """An error type or code: a string or a number (``"code": 429``), never a nested value."""
+    ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+    return str(value) if ok and value else None
 
 
 class OpenAIStreamParser(SSEStreamParser):
@@ -79,7 +86,7 @@ class OpenAIStreamParser(SSEStreamParser):
                 state.fail("stream_error", f"{etype}: {message}" if etype else message)
                 return
             choices = obj.get("choices")
-            if choices:
+            if isinstance(choices, list):
                 for choice in choices:
                     delta = choice.get("delta") if isinstance(choice, dict) else None
                     if isinstance(delta, dict) and any(delta.get(k) for k in _CONTENT_KEYS):

@@ -48,7 +48,7 @@ def _bad_files(tmp_path, good: Path) -> dict[str, tuple[Path, str]]:
     samples = long["providers"]["openai"]["samples"] * 8
     long["providers"]["openai"]["samples"] = [{**x, "seq": i} for i, x in enumerate(samples)]
     long["providers"]["openai"]["samples"][70]["ttft_ms"] = "fast"
-    put("long-broken.json", json.dumps(long), "field ttft_ms holds a value that is not a number")
+    put("long-broken.json", json.dumps(long), "providers.openai.samples.70.ttft_ms")
     no_kind = {k: v for k, v in data.items() if k != "kind"}
     put("no-kind.json", json.dumps(no_kind), "malformed run file: kind")
     capacity = {**data, "kind": "capacity"}  # session runs are analysed; capacity runs not

@@ -8,12 +8,15 @@ so grade, compare, report and latency-budget are vectorised.
 ``load_run_columns`` accepts what a user or the MCP server passes (None for the latest run, a run
 id, a file name under the results root, a path, a ``Run`` or ready ``RunColumns``). Run files are
 read by a fast loader (``json.loads`` straight into columns, the run header validated by the data
-contract, every sample checked for type and a slice validated in full): loading 100,000 samples
-through pydantic alone takes seconds.
+contract, every sample judged by it through ``store.samples.judged_samples``): loading 100,000
+samples through pydantic alone takes seconds, and the loader accepts exactly what the contract
+accepts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from sre_latency.core.contract import Environment, Run, RunConfig
+from sre_latency.core.contract import Environment, ProviderResult, Run, RunConfig
 from sre_latency.core.metrics import SAMPLE_METRICS
 from sre_latency.errors import ERROR_CLASSES, StoreError
 from sre_latency.store import (
@@ -32,12 +35,12 @@ from sre_latency.store import (
     first_validation_error,
     open_store,
 )
+from sre_latency.store.samples import Columns, columns_of, judged_columns
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
 # A session run holds one sample per Claude Code session (docs/contract.md#session-runs).
 ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session")
 DEFAULT_KINDS = ("benchmark", "session")  # what grade, compare and report read by default
-_FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
 
 @dataclass
@@ -118,60 +121,32 @@ class RunColumns:
         return f"{env.host}/{env.client_region}" if env.client_region else env.host
 
 
-def _float_column(values: list[Any], where: str) -> np.ndarray:
-    try:
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
-    except (TypeError, ValueError):
-        raise StoreError(f"{where} holds a value that is not a number.") from None
+def _float_column(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def _target_from_dicts(
-    label: str, meta: dict[str, Any], samples: list[dict[str, Any]], where: str
-) -> TargetColumns:
-    n = len(samples)
-    try:
-        metrics = {
-            m: _float_column([s.get(m) for s in samples], f"{where}, field {m}")
-            for m in SAMPLE_METRICS
-            if m != "itl_ms"
-        }
-        itl = [s.get("itl_ms") for s in samples]
-        metrics["itl_ms"] = _float_column(
-            [v.get("mean") if isinstance(v, dict) else None for v in itl], f"{where}, field itl_ms"
-        )
-        errors = [s.get("error") for s in samples]
-        rounds = np.array([s["round"] for s in samples], dtype=np.int64)
-        started = np.array(
-            [datetime.fromisoformat(s["started_at"]).timestamp() for s in samples], dtype=float
-        )
-        cold = np.array([bool(s.get("cold", False)) for s in samples], dtype=bool)
-    except (KeyError, AttributeError, TypeError, ValueError):
-        raise StoreError(
-            f"{where} holds a sample that is not an sre-latency sample (missing round or "
-            "started_at)."
-        ) from None
-    code = np.full(n, -1, dtype=np.int8)
+def _target(label: str, meta: ProviderResult, cols: Columns) -> TargetColumns:
+    """One target's arrays from its sample columns (``judged_columns``: contract-valid)."""
+    metrics = {m: _float_column(cols[m]) for m in SAMPLE_METRICS if m != "itl_ms"}
+    metrics["itl_ms"] = _float_column([v.get("mean") for v in cols["itl_ms"]])
+    code = np.full(len(cols["seq"]), -1, dtype=np.int8)
     messages: dict[int, str] = {}
     index = {c: i for i, c in enumerate(ERROR_CLASSES)}
-    for i, err in enumerate(errors):
-        if err is None:
-            continue
-        try:
+    for i, err in enumerate(cols["error"]):
+        if err is not None:
             code[i] = index[err["class"]]
-        except (KeyError, TypeError):
-            raise StoreError(f"{where}: sample {i} has an error without a known class.") from None
-        messages[i] = str(err.get("message", ""))
+            messages[i] = err.get("message", "")
     return TargetColumns(
         label=label,
-        provider=str(meta.get("provider")),
-        model=str(meta.get("model")),
-        endpoint=str(meta.get("endpoint")),
+        provider=meta.provider,
+        model=meta.model,
+        endpoint=meta.endpoint,
         metrics=metrics,
         ok=code < 0,
         error_code=code,
-        round=rounds,
-        cold=cold,
-        started_s=started,
+        round=np.array(cols["round"], dtype=np.int64),
+        cold=np.array(cols["cold"], dtype=bool),
+        started_s=np.array(cols["started_s"], dtype=float),
         error_messages=messages,
     )
 
@@ -180,8 +155,9 @@ def columns_from_run(run: Run, path: str | None = None) -> RunColumns:
     """Columns of an already validated ``Run`` (e.g. one just measured or loaded from a journal)."""
     targets = {}
     for label, p in run.providers.items():
-        dicts = [s.model_dump(mode="json", by_alias=True) for s in p.samples]
-        targets[label] = _target_from_dicts(label, p.model_dump(), dicts, f"target {label!r}")
+        cols = columns_of([s.model_dump(by_alias=True) for s in p.samples])
+        cols["started_s"] = [s.started_at.timestamp() for s in p.samples]
+        targets[label] = _target(label, p, cols)
     return _run_columns(run, targets, path)
 
 
@@ -200,8 +176,26 @@ def _run_columns(run: Run, targets: dict[str, TargetColumns], path: str | None) 
     )
 
 
+@contextlib.contextmanager
+def _collection_paused():
+    """No garbage collection while a run file's millions of objects are read: each collection
+    would walk all of them (a third of the loading time), and none of them is garbage yet."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_columns(path: Any, store: RunStore | None = None) -> RunColumns:
     """Read a run file straight into columns; one clear sentence when it is not a valid run."""
+    with _collection_paused():
+        return _load_columns(path, store)
+
+
+def _load_columns(path: Any, store: RunStore | None) -> RunColumns:
     store = store or open_store()
     if store.is_journal(path):
         return analysed(columns_from_run(store.load_path(path), str(path)))
@@ -220,20 +214,17 @@ def load_columns(path: Any, store: RunStore | None = None) -> RunColumns:
         if not isinstance(p, dict) or not isinstance(p.get("samples", []), list):
             raise StoreError(f"{path} is a malformed run file: providers.{label} is malformed.")
         raw_samples[label] = p.get("samples", [])
-        head = raw_samples[label][:_FULLY_VALIDATED] + raw_samples[label][-_FULLY_VALIDATED:]
-        header["providers"][label] = {**p, "samples": head}
+        header["providers"][label] = {**p, "samples": []}  # the samples are judged apart
     try:
         run = Run.model_validate(header)
     except ValidationError as exc:
         raise StoreError(
             f"{path} is a malformed run file: {first_validation_error(exc)}."
         ) from None
-    targets = {
-        label: _target_from_dicts(
-            label, data["providers"][label], raw_samples[label], f"{path}, target {label!r}"
-        )
-        for label in run.providers
-    }
+    targets = {}
+    for label, meta in run.providers.items():
+        cols = judged_columns(raw_samples[label], path, f"providers.{label}.samples")
+        targets[label] = _target(label, meta, cols)
     return analysed(_run_columns(run, targets, str(path)))
 
 

@@ -8,7 +8,7 @@ carries its ``n``. Models are plain pydantic: no MCP, no I/O.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,8 @@ SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)
 
 ProviderName = Literal["anthropic", "bedrock", "openai"]
+# Counts, indices and statuses a run file holds: int64, what every reader of the file can hold.
+Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 RunKind = Literal["benchmark", "latency_check", "latency_budget", "session", "capacity", "monitor"]
 
 
@@ -41,14 +43,14 @@ class SampleError(_Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     class_: ErrorClass = Field(alias="class")
-    status: int | None = None
+    status: Int64 | None = None
     message: str = ""
 
 
 class ITL(_Model):
     """Inter-token latency of one request: gaps between consecutive content deltas (ms)."""
 
-    n: int = 0
+    n: Int64 = 0
     mean: float | None = None
     p50: float | None = None
     p99: float | None = None
@@ -57,8 +59,8 @@ class ITL(_Model):
 class Sample(_Model):
     """One measured request. Times are milliseconds from the request start unless named otherwise."""
 
-    seq: int
-    round: int
+    seq: Int64
+    round: Int64
     started_at: datetime
     ttfb_ms: float | None = None
     ttft_ms: float | None = None
@@ -72,12 +74,12 @@ class Sample(_Model):
     server_latency_ms: float | None = None
     server_ttft_ms: float | None = None
     network_overhead_ms: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_tokens: int | None = None
-    cache_write_tokens: int | None = None
+    input_tokens: Int64 | None = None
+    output_tokens: Int64 | None = None
+    cache_read_tokens: Int64 | None = None
+    cache_write_tokens: Int64 | None = None
     output_tps: float | None = None
-    http_status: int | None = None
+    http_status: Int64 | None = None
     request_id: str | None = None
     cold: bool = False
     error: SampleError | None = None

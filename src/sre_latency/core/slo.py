@@ -23,6 +23,7 @@ ConfigError naming the file and line: a typo never silently falls back to the de
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from sre_latency.core.metrics import (
 from sre_latency.errors import ConfigError
 
 GRADES = ("A", "B", "C", "D", "F")
+MAX_SLO_BYTES = 64 * 1024  # bounded work: every row is located by line for its messages
+MAX_SLO_ROWS = 100
 _STAT_RE = re.compile(r"^(mean|sd|min|max|p(\d{1,2}(\.\d+)?|100))$")
 
 
@@ -133,16 +136,50 @@ def _check_stat(where: str, metric: str, stat: str | None) -> None:
         )
 
 
-_THRESHOLD_RE = re.compile(
-    r"^\s*(?P<metric>[a-z_]+)(?:[ .]+(?:p\((?P<kp>[\d.]+)\)|(?P<stat>[a-z0-9.]+)))?\s*"
-    r"(?P<op><=|>=|<|>)\s*(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>%|ms)?\s*$"
-)
+MAX_THRESHOLD_CHARS = 200  # the longest real one is ~30 characters
+_METRIC = re.compile(r"[a-z_]+")
+_KP = re.compile(r"p\(([\d.]+)\)")
+_STAT = re.compile(r"[a-z0-9.]+")
+_VALUE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _threshold_parts(expression: str) -> dict[str, str | None] | None:
+    """``metric [stat] op value [unit]`` split without backtracking (linear in the length):
+    ``METRIC ([ .]+ (p(KP) | STAT))? OP VALUE (% | ms)?`` with any whitespace around the parts."""
+    at = min((i for i in (expression.find("<"), expression.find(">")) if i >= 0), default=-1)
+    if at < 0:
+        return None
+    op = expression[at : at + 2] if expression[at + 1 : at + 2] == "=" else expression[at]
+    left, right = expression[:at].strip(), expression[at + len(op) :].strip()
+    head = _METRIC.match(left)
+    if head is None:
+        return None
+    metric, rest = head.group(), left[head.end() :]
+    stat = kp = None
+    if rest:
+        stat = rest.lstrip(" .")
+        if len(stat) == len(rest) or not stat:  # no separator, or nothing after it
+            return None
+        if (k := _KP.fullmatch(stat)) is not None:
+            stat, kp = None, k.group(1)
+        elif not _STAT.fullmatch(stat):
+            return None
+    unit = next((u for u in ("%", "ms") if right.endswith(u)), None)
+    value = right.removesuffix(unit).rstrip() if unit else right
+    if not _VALUE.fullmatch(value):
+        return None
+    return {"metric": metric, "stat": stat, "kp": kp, "op": op, "value": value, "unit": unit}
 
 
 def parse_threshold(expression: str, where: str = "threshold") -> Threshold:
     """Parse ``metric [stat] op value[%]``; ``p(95)`` (k6's spelling) is accepted for ``p95``."""
-    m = _THRESHOLD_RE.match(expression)
-    if not m:
+    if len(expression) > MAX_THRESHOLD_CHARS:
+        raise ConfigError(
+            f"{where}: a threshold of {len(expression):,} characters is no threshold; write it "
+            f"as 'METRIC STAT OP VALUE' (at most {MAX_THRESHOLD_CHARS} characters)."
+        )
+    m = _threshold_parts(expression)
+    if m is None:
         raise ConfigError(
             f"{where}: cannot read threshold {expression!r}; write it as 'METRIC STAT OP VALUE', "
             "e.g. 'ttft_ms p95 < 500' or 'error_rate < 1%'."
@@ -151,7 +188,7 @@ def parse_threshold(expression: str, where: str = "threshold") -> Threshold:
     stat = f"p{m['kp']}" if m["kp"] else m["stat"]
     _known(where, metric, GRADED_METRICS)
     _check_stat(where, metric, stat)
-    value = float(m["value"])
+    value = float(m["value"])  # finite: at most 200 digits
     if m["unit"] == "%":
         if metric not in RATE_METRICS:
             raise ConfigError(f"{where}: '%' only applies to error_rate in {expression!r}.")
@@ -193,29 +230,54 @@ def _bounds(
     where: str, metric: str, value: Any, name: str | None = None
 ) -> tuple[float, float, float, float]:
     name = name or metric
-    if (
-        not isinstance(value, list)
-        or len(value) != 4
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    ):
+    numbers = [_finite(v) for v in value] if isinstance(value, list) else []
+    if len(numbers) != 4 or None in numbers:
         raise ConfigError(
-            f"{where}: the bounds of {name} must be four numbers [A, B, C, D], got {value!r}."
+            f"{where}: the bounds of {name} must be four numbers [A, B, C, D], got {_shown(value)}."
         )
-    bounds = tuple(float(v) for v in value)
+    bounds = tuple(numbers)
     if any(v < 0 for v in bounds):
         raise ConfigError(f"{where}: the bounds of {name} must not be negative.")
     ordered = sorted(bounds, reverse=metric in HIGHER_IS_BETTER)
     if list(bounds) != ordered:
         way = "decrease" if metric in HIGHER_IS_BETTER else "increase"
-        raise ConfigError(f"{where}: the bounds of {name} must {way} from A to D, got {value}.")
+        raise ConfigError(
+            f"{where}: the bounds of {name} must {way} from A to D, got {_shown(value)}."
+        )
     if metric in RATE_METRICS and bounds[-1] > 1:
-        raise ConfigError(f"{where}: {name} is a fraction (0.01 is 1 %); got bounds {value}.")
+        raise ConfigError(
+            f"{where}: {name} is a fraction (0.01 is 1 %); got bounds {_shown(value)}."
+        )
     return bounds  # type: ignore[return-value]
+
+
+def _finite(value: Any) -> float | None:
+    """A TOML number as a float, or None when it is no number (or inf, nan, 401 digits)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: its repr, cut short (a 401-digit number, a 10 kB list)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond Python's int-to-text limit
+        return "a number far too large"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _rules_from(path: Path, text: str, grades: Any) -> list[SloRule]:
     if not isinstance(grades, dict):
         raise ConfigError(f"{_where(path, text, 'grades')}: [grades] must be a table.")
+    rows = sum(len(spec) if isinstance(spec, dict) else 1 for spec in grades.values())
+    if rows > MAX_SLO_ROWS:
+        raise ConfigError(f"{path}: [grades] lists {rows} rows; an SLO table has at most "
+                          f"{MAX_SLO_ROWS}.")  # fmt: skip
     rules = []
     for metric, spec in grades.items():
         where = _where(path, text, metric)
@@ -243,23 +305,41 @@ def _goodput_from(path: Path, text: str, goodput: Any) -> dict[str, float]:
     for metric, bound in goodput.items():
         where = _where(path, text, metric)
         _known(where, metric, SUMMARY_METRICS)
-        if not isinstance(bound, int | float) or isinstance(bound, bool) or bound <= 0:
+        number = _finite(bound)
+        if number is None or number <= 0:
             raise ConfigError(f"{where}: the goodput bound of {metric} must be a positive number.")
-        out[metric] = float(bound)
+        out[metric] = number
     return out
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: at most ``MAX_SLO_BYTES`` of UTF-8, else one sentence saying why not."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_SLO_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read SLO file {path}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_SLO_BYTES:
+        raise ConfigError(
+            f"{path} is over {MAX_SLO_BYTES // 1024} KB; an SLO table is a few lines of TOML."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text (TOML files are UTF-8).") from None
 
 
 def load_slo_file(path: Path | str) -> SloTable:
     """The default table merged with ``path`` (rows with the same metric and statistic replaced)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read SLO file {path}: {exc.strerror}.") from None
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests arrays or tables too deeply for an SLO table.") from None
     known = {"replace_defaults", "thresholds", "grades", "goodput", "objective"}
     for key in data:
         if key not in known:
@@ -283,6 +363,8 @@ def load_slo_file(path: Path | str) -> SloTable:
         raise ConfigError(
             f"{_where(path, text, 'thresholds')}: thresholds must be a list of strings."
         )
+    if len(raw_thresholds) > MAX_SLO_ROWS:
+        raise ConfigError(f"{path}: {len(raw_thresholds)} thresholds; at most {MAX_SLO_ROWS}.")
     thresholds = tuple(parse_threshold(t, _where_string(path, text, t)) for t in raw_thresholds)
     objective = _objective_from(path, text, data.get("objective", SloTable.objective))
     return SloTable(tuple(merged.values()), goodput, thresholds, str(path), objective)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -63,6 +64,26 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed write leaves no stray temp file behind
         raise
+
+
+def read_file(path: Path) -> bytes:
+    """A run file's or a journal's bytes; a StoreError for anything that is not a readable
+    regular file (a FIFO would block the reader forever, a directory is no run)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise StoreError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{path} is not a regular file.")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    finally:
+        os.close(fd)
 
 
 def first_validation_error(exc: ValidationError) -> str:

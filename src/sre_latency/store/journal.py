@@ -24,6 +24,7 @@ from sre_latency.store.files import (
     PRIVATE_FILE_MODE,
     ensure_private_dir,
     first_validation_error,
+    read_file,
     write_all,
 )
 
@@ -167,8 +168,4 @@ def run_from_journal(data: bytes, where: object) -> Run:
 
 
 def load_journal(path: Path) -> Run:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    return run_from_journal(data, path)
+    return run_from_journal(read_file(path), path)

@@ -16,7 +16,7 @@ from pathlib import Path
 from sre_latency.core.contract import Run, Sample
 from sre_latency.errors import ConfigError, StoreError
 from sre_latency.store import index, resolve
-from sre_latency.store.files import parse_run, write_atomic
+from sre_latency.store.files import parse_run, read_file, write_atomic
 from sre_latency.store.journal import JOURNAL_SUFFIX, Journal, journal_path, run_from_journal
 
 RUNS_DIR = "runs"
@@ -168,12 +168,7 @@ class LocalStore:
         )  # fmt: skip
 
     def read_bytes(self, path: Path) -> bytes:
-        try:
-            return Path(path).read_bytes()
-        except FileNotFoundError:
-            raise StoreError(f"{path} does not exist.") from None
-        except OSError as exc:
-            raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+        return read_file(Path(path))
 
     def is_journal(self, path: Path) -> bool:
         return Path(path).suffix == JOURNAL_SUFFIX

@@ -46,6 +46,23 @@ class StoreError(LatencyError):
     """A run file is missing, malformed or not an sre-latency run. Name the file and the problem."""
 
 
+def clip_names(message: str, limit: int = 160) -> str:
+    """``message`` with every overlong word (a 5,000-character file name a user or a model
+    passed) cut to its head and tail, so the sentence stays one readable line."""
+    words = str(message).split(" ")
+    head, tail = limit * 2 // 3, limit // 3
+    return " ".join(w if len(w) <= limit else f"{w[:head]}…{w[-tail:]}" for w in words)
+
+
+def file_error(exc: OSError) -> ConfigError:
+    """An OSError on a path the user gave (a name too long for the OS, a loop, no access) as
+    one sentence: the faces turn any OSError that escapes a tool into this, never a traceback."""
+    name = " ".join(str(exc.filename or "").split())
+    shown = name if len(name) <= 120 else name[:119] + "…"
+    why = exc.strerror or type(exc).__name__
+    return ConfigError(f"{why}: {shown}." if shown else f"{why}.")
+
+
 def classify_http_status(status: int) -> ErrorClass:
     """Map an HTTP status to an error class (docs/contract.md#error-classes); body-level detail may refine it."""
     if status in (401, 403):

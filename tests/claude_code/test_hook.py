@@ -110,7 +110,8 @@ def test_hook_exits_zero_when_its_log_cannot_be_written(tmp_path):
 def test_hook_needs_only_posix_tools_not_python_or_jq(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("sh", "awk", "date", "mkdir", "wc", "mv", "ls", "sort", "tail", "rm", "find"):
+    tools = ("sh", "awk", "head", "date", "mkdir", "wc", "mv", "ls", "sort", "tail", "rm", "find")
+    for tool in tools:
         found = shutil.which(tool)
         if found:
             (bin_dir / tool).symlink_to(found)

@@ -89,3 +89,28 @@ def test_every_profile_setting_is_a_flag_with_its_default_except_the_secrets():
             assert name in flags, name
             if info.default not in (None, False):
                 assert f"(default: {info.default})" in flags[name].help, name
+
+
+def test_the_emulators_own_secrets_come_from_its_environment_never_its_arguments():
+    token = "emulator-canary-bearer-7"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SRE_LATENCY_EMULATOR_AWS_BEARER_TOKEN": token}
+    command = [sys.executable, "-m", "sre_latency", "emulate", "--port", "0", "--ttft-ms", "1"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+    try:
+        url = read_line(proc.stdout, 20).split()[-1]
+        body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 4,
+                "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+        status = {
+            given: httpx2.post(f"{url}/model/m/invoke", json=body, timeout=10,
+                               headers={"authorization": f"Bearer {given}"}).status_code
+            for given in (token, "emulator-bedrock-api-key")
+        }  # fmt: skip
+        profile = httpx2.get(f"{url}/_emulator/profile", timeout=10).text
+        with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+            arguments = f.read()
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert status == {token: 200, "emulator-bedrock-api-key": 403}
+    assert token not in profile and token.encode() not in arguments

@@ -155,7 +155,7 @@ async def test_a_parser_that_raises_is_that_samples_protocol_error_not_a_dead_ru
     with Gateway(fixed(200, [sse(b'{"type":"message_stop"}')])) as gw:
         samples = await run_engine("anthropic", gw.base_url, transport=transport)
     assert [s.error.class_ for s in samples] == ["protocol"] * 3
-    assert "unexpected TypeError while reading the response" in samples[0].error.message
+    assert "unexpected TypeError during the exchange" in samples[0].error.message
 
 
 async def test_an_error_classifier_that_raises_is_that_samples_protocol_error(monkeypatch):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sre_latency.errors import ConfigError
+from sre_latency.store.files import write_atomic
 
 
 def glue_file(name: str) -> Path | None:
@@ -77,7 +78,7 @@ def install_statusline(
     if settings_path.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = settings_path.with_name(f"{settings_path.name}.bak-{stamp}")
-        backup.write_bytes(settings_path.read_bytes())
+        write_atomic(backup, settings_path.read_bytes())  # 0600: settings may hold keys
     settings["statusLine"] = {"type": "command", "command": command, "padding": 0}
     settings_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=settings_path.parent, prefix=".settings-", suffix=".json")

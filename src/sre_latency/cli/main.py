@@ -138,7 +138,7 @@ def _kept(handle: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sre_latency.errors import ConfigError, LatencyError, StoreError
+    from sre_latency.errors import ConfigError, LatencyError, StoreError, clip_names, file_error
 
     args_list = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
@@ -154,8 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sre-latency: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except LatencyError as exc:
-        print(f"sre-latency: {exc}", file=sys.stderr)
+        print(f"sre-latency: {clip_names(str(exc))}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError | StoreError) else EXIT_GATE_FAILED
+    except OSError as exc:  # a path the OS refuses (name too long, loop, no access)
+        print(f"sre-latency: {file_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("sre-latency: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

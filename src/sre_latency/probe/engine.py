@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from time import perf_counter_ns
 
 from sre_latency.core.contract import ITL, Sample, SampleError
+from sre_latency.core.redact import scrub, strip_secrets
 from sre_latency.core.stats import linear_percentile
 from sre_latency.errors import LatencyError
 from sre_latency.probe.health import HealthWatch
@@ -152,8 +153,8 @@ def quiet_gc(young_threshold: int = 20_000):
 def unexpected(exc: Exception, doing: str, status: int | None = None) -> SampleError:
     """Anything a response makes go wrong is that sample's ``protocol`` error, never a dead run:
     a gateway must not be able to crash the instrument measuring it."""
-    log.debug("unexpected error while %s", doing, exc_info=exc)
-    return sample_error("protocol", f"unexpected {type(exc).__name__} while {doing}", status)
+    log.debug("unexpected error during %s", doing, exc_info=exc)
+    return sample_error("protocol", f"unexpected {type(exc).__name__} during {doing}", status)
 
 
 def _http_error(adapter: Adapter, x: Exchange) -> SampleError:
@@ -162,7 +163,22 @@ def _http_error(adapter: Adapter, x: Exchange) -> SampleError:
     except LatencyError:
         raise
     except Exception as exc:
-        return unexpected(exc, f"reading an HTTP {x.status} error body", x.status)
+        return unexpected(exc, f"the reading of an HTTP {x.status} error body", x.status)
+
+
+def _redacted(
+    adapter: Adapter, error: SampleError | None, request_id: str | None
+) -> tuple[SampleError | None, str | None]:
+    """What the response said, without any credential of the run: a gateway may echo the
+    request it got (key, Basic auth, ``?key=``) in its error text or even in its request id."""
+    if error is None and request_id is None:
+        return None, None
+    secrets = adapter.secrets()
+    if error is not None:
+        error = error.model_copy(update={"message": scrub(error.message, secrets)})
+    if request_id is not None:
+        request_id = strip_secrets(request_id, secrets)[:200]
+    return error, request_id
 
 
 class ProbeEngine:
@@ -295,7 +311,7 @@ class ProbeEngine:
         except LatencyError:
             raise  # e.g. credentials that no longer refresh: the run cannot go on
         except Exception as exc:
-            error = transport.classify(exc) or unexpected(exc, "reading the response")
+            error = transport.classify(exc) or unexpected(exc, "the exchange")
             x.t_end = x.t_end or perf_counter_ns()
         if error is None:
             if x.status is not None and not 200 <= x.status < 300:
@@ -307,6 +323,7 @@ class ProbeEngine:
         self.health.schedule(intended_ns, x.t_start or intended_ns)
         started_at = self._wall0 + timedelta(microseconds=(x.t_start - self._perf0) / 1000)
         request_id = adapter.request_id(x.headers) if x.headers is not None else None
+        error, request_id = _redacted(adapter, error, request_id)
         sample = build_sample(
             self._seq, item.round, started_at, x, state, error, request_id, self.cold
         )

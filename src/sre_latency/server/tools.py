@@ -19,9 +19,10 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from sre_latency.errors import LatencyError
+from sre_latency.errors import LatencyError, clip_names, file_error
 
 MAX_TEXT_CHARS = 4096  # a string parameter longer than this is refused before any work
+MAX_LIST_ITEMS = 100  # so is a list parameter with more values (runs, providers, thresholds)
 MaxSeconds = Annotated[
     float,
     Field(
@@ -51,7 +52,9 @@ def tool_errors() -> Iterator[None]:
     try:
         yield
     except LatencyError as exc:
-        raise ToolError(for_tool_caller(str(exc))) from None
+        raise ToolError(for_tool_caller(clip_names(str(exc)))) from None
+    except OSError as exc:  # a path the OS refuses (name too long, loop, no access)
+        raise ToolError(str(file_error(exc))) from None
 
 
 def _bounds(info: Any, face: Any) -> dict[str, Any]:
@@ -99,9 +102,14 @@ def parameters(options: type) -> list[inspect.Parameter]:
 
 
 def refuse_oversized(values: dict[str, Any]) -> None:
-    """A string (or list item) longer than ``MAX_TEXT_CHARS`` is refused with one sentence."""
+    """A string (or list item) longer than ``MAX_TEXT_CHARS``, or a list longer than
+    ``MAX_LIST_ITEMS``, is refused with one sentence before any work."""
     for name, value in values.items():
         items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_LIST_ITEMS:
+            raise ToolError(
+                f"{name} lists {len(items):,} values; at most {MAX_LIST_ITEMS} are accepted."
+            )
         for item in items:
             if isinstance(item, str) and len(item) > MAX_TEXT_CHARS:
                 raise ToolError(

@@ -88,9 +88,16 @@ def read_file(path: Path) -> bytes:
 
 def first_validation_error(exc: ValidationError) -> str:
     """Where and what the first problem is: one short clause for a one-sentence StoreError."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
+    err = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(_short(str(p), 40) for p in err.get("loc", ()))
+    msg = _short(err.get("msg", "invalid"), 160)
+    return f"{_short(where, 160)}: {msg}" if where else msg
+
+
+def _short(text: str, limit: int) -> str:
+    """A name or message from a hostile file, cut to fit in one sentence."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_run_header(where: object, data: object) -> None:

@@ -51,11 +51,17 @@ _ALL = operator.itemgetter(*FIELDS)
 
 def columns_of(samples: list[Any]) -> Columns:
     """Each field of ``samples`` as one list (defaults where absent; non-dicts read as {})."""
+    return _columns(samples)[0]
+
+
+def _columns(samples: list[Any]) -> tuple[Columns, bool]:
+    """The columns, and whether every sample is a dict holding every field."""
     try:  # the usual case, every field in every sample: one C-level transpose
-        return dict(zip(FIELDS, map(list, zip(*map(_ALL, samples), strict=True)), strict=True))
+        rows = zip(*map(_ALL, samples), strict=True)
+        return dict(zip(FIELDS, map(list, rows), strict=True)), True
     except (KeyError, TypeError, ValueError):  # ValueError: no samples at all
         dicts = [s if type(s) is dict else {} for s in samples]
-        return {k: [d.get(k, _DEFAULTS.get(k)) for d in dicts] for k in FIELDS}
+        return {k: [d.get(k, _DEFAULTS.get(k)) for d in dicts] for k in FIELDS}, False
 
 
 def _ints_within(column: list[Any], low: int, high: int, types: set[type]) -> bool:
@@ -126,11 +132,11 @@ _CHECKS: tuple[tuple[str, Any], ...] = (
 )  # fmt: skip
 
 
-def _odd_rows(samples: list[Any], columns: Columns) -> set[int]:
+def _odd_rows(samples: list[Any], columns: Columns, every_field: bool) -> set[int]:
     """Indices of the samples that are not in the shape this package writes."""
     odd: set[int] = set()
-    every_field = set(map(len, samples)) <= {len(FIELDS)}  # and columns_of found them all
-    if not every_field and (
+    exact = every_field and set(map(len, samples)) <= {len(FIELDS)}  # every field, nothing else
+    if not exact and (
         not set(map(type, samples)) <= {dict} or not set().union(*samples) <= _FIELD_SET
     ):
         odd.update(i for i, s in enumerate(samples) if type(s) is not dict or s.keys() - _FIELD_SET)
@@ -164,8 +170,8 @@ def _started_s(columns: Columns, odd: set[int]) -> list[float] | None:
 def judged_columns(samples: list[Any], where: object, loc: str) -> Columns:
     """The columns of ``samples`` as the contract reads them, plus ``started_s`` (epoch s);
     a StoreError naming ``where`` and ``loc.<index>.<field>`` for the first sample it refuses."""
-    columns = columns_of(samples)
-    odd = _odd_rows(samples, columns)
+    columns, every_field = _columns(samples)
+    odd = _odd_rows(samples, columns, every_field)
     started = _started_s(columns, odd) if not odd else None
     for i in sorted(odd):
         try:

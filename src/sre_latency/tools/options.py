@@ -65,10 +65,12 @@ def split_list(value: str | Sequence[str] | None, what: str | None = None) -> li
     """
     if value is None:
         return []
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValueError("must be a comma-separated string or a list of strings")
     out: list[str] = []
     for item in items:
-        for part in str(item).split(","):
+        for part in item.split(","):
             part = part.strip()
             if part and part not in out:
                 out.append(part)

@@ -21,6 +21,7 @@ from sre_latency.probe.providers.base import (
     StreamParser,
     StreamState,
     compact_json,
+    endpoint_url,
     required_credential,
     sample_error,
     text_or_empty,
@@ -171,7 +172,7 @@ class AnthropicAdapter(Adapter):
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
-        self._url = target.base_url.rstrip("/") + "/v1/messages"
+        self._url = endpoint_url(target.base_url, "/v1/messages")
 
     def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
         body: dict = {
@@ -191,4 +192,7 @@ class AnthropicAdapter(Adapter):
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
         error = error_from_body(status, body)  # a gateway may echo the key it refused
-        return error.model_copy(update={"message": scrub(error.message, (self._key,))})
+        return error.model_copy(update={"message": scrub(error.message, self.secrets())})
+
+    def secrets(self) -> list[str]:
+        return [self._key, *super().secrets()]

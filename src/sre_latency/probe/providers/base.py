@@ -29,7 +29,8 @@ Rules for adapters:
 - ``state.done`` is set when the terminal event arrives (``message_stop``, ``[DONE]``,
   Bedrock ``messageStop``+``metadata`` / invocation metrics). The engine keeps reading to the end of
   the body so ``total_ms`` is the end of the stream.
-- Messages never carry a key, token or signature.
+- Messages never carry a key, token or signature: ``secrets()`` lists what the adapter knows,
+  and the engine scrubs every sample's error and request id with it (``core/redact.py``).
 - ``headers`` arguments are case-insensitive mappings (httpx2 ``Headers``).
 """
 
@@ -41,8 +42,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from sre_latency.core.contract import ProviderName, SampleError
+from sre_latency.core.redact import url_secrets
 from sre_latency.errors import CredentialsError, ErrorClass
 from sre_latency.probe.prompts import Prompt
 from sre_latency.probe.providers.sse import SSEDecoder, SSEEvent
@@ -57,6 +60,7 @@ __all__ = [
     "StreamState",
     "Target",
     "compact_json",
+    "endpoint_url",
     "int_or_none",
     "json_object",
     "required_credential",
@@ -191,6 +195,12 @@ def json_object(data: bytes) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
+def endpoint_url(base_url: str, path: str) -> str:
+    """``path`` under the base URL's own path, its query kept after it (``?key=`` gateways)."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
+
+
 def compact_json(body: dict) -> bytes:
     """Request bytes without spaces: every adapter sends the same compact form."""
     return json.dumps(body, separators=(",", ":")).encode()
@@ -244,6 +254,11 @@ class Adapter(ABC):
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
         """Classify a non-2xx response (docs/contract.md#error-classes) from its status, headers and body."""
+
+    def secrets(self) -> list[str]:
+        """Every credential this adapter knows (keys, tokens, its URL's userinfo and query
+        values): a gateway may echo any of them, so they are scrubbed from what it says."""
+        return url_secrets(self.target.base_url)
 
     def request_id(self, headers: Mapping[str, str]) -> str | None:
         """The provider's request id header, for joining with server-side logs."""

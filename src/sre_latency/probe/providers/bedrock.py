@@ -51,13 +51,9 @@ from urllib.parse import quote
 
 from sre_latency.core.catalogue import resolve_model
 from sre_latency.core.contract import SampleError
-from sre_latency.core.redact import scrub
+from sre_latency.core.redact import scrub, url_secrets
 from sre_latency.errors import ConfigError, ErrorClass, classify_http_status
-from sre_latency.probe.providers.anthropic import (
-    is_content_delta,
-    merge_usage,
-    stream_error_text,
-)
+from sre_latency.probe.providers.anthropic import is_content_delta, merge_usage, stream_error_text
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -67,6 +63,7 @@ from sre_latency.probe.providers.base import (
     StreamState,
     Target,
     compact_json,
+    endpoint_url,
     sample_error,
     text_or_empty,
 )
@@ -333,7 +330,7 @@ class BedrockAdapter(Adapter):
         if not self.endpoint:
             raise ConfigError(REGION_MISSING)
         model_path = quote(self.model_id, safe="")  # ":" → %3A, as boto3 sends and signs it
-        self.url = f"{self.endpoint}/model/{model_path}/{_ACTIONS[self.api]}"
+        self.url = endpoint_url(self.endpoint, f"/model/{model_path}/{_ACTIONS[self.api]}")
 
     def body(self, prompt: Prompt, max_tokens: int) -> dict[str, Any]:
         """The JSON body: Anthropic Messages (invoke) or Converse, with the variant's options."""
@@ -391,4 +388,7 @@ class BedrockAdapter(Adapter):
             text = body[:200].decode("utf-8", "replace")
         class_ = HTTP_ERROR_TYPES.get(etype) or classify_http_status(status)
         label = f"{etype}: {text}" if etype else (text or f"HTTP {status}")
-        return sample_error(class_, scrub(label, self._signer.secrets()), status)
+        return sample_error(class_, scrub(label, self.secrets()), status)
+
+    def secrets(self) -> list[str]:
+        return [*self._signer.secrets(), *url_secrets(self.endpoint)]

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from sre_latency.core.redact import public_url
 from sre_latency.errors import ConfigError, CredentialsError
 
 SIGNING_NAME = "bedrock"
@@ -143,7 +144,7 @@ def resolve_signer(env: Mapping[str, str], endpoint: str, region: str | None) ->
     if token:
         if endpoint and not endpoint.startswith("https://") and not _is_loopback(endpoint):
             raise ConfigError(
-                f"{BEARER_ENV} is only sent over HTTPS, but the Bedrock endpoint is {endpoint}; "
+                f"{BEARER_ENV} is only sent over HTTPS, but the Bedrock endpoint is {public_url(endpoint)}; "
                 f"use an https:// endpoint, or unset {BEARER_ENV} to sign with SigV4."
             )
         return BearerSigner(token)

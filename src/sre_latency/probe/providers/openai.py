@@ -22,6 +22,7 @@ from sre_latency.probe.providers.base import (
     StreamParser,
     StreamState,
     compact_json,
+    endpoint_url,
     required_credential,
     sample_error,
     text_or_empty,
@@ -134,7 +135,7 @@ class OpenAIAdapter(Adapter):
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
-        self._url = target.base_url.rstrip("/") + "/chat/completions"
+        self._url = endpoint_url(target.base_url, "/chat/completions")
 
     def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:
         messages = []
@@ -157,4 +158,7 @@ class OpenAIAdapter(Adapter):
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> SampleError:
         error = error_from_body(status, body)  # a gateway may echo the key it refused
-        return error.model_copy(update={"message": scrub(error.message, (self._key,))})
+        return error.model_copy(update={"message": scrub(error.message, self.secrets())})
+
+    def secrets(self) -> list[str]:
+        return [self._key, *super().secrets()]

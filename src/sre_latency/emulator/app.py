@@ -55,7 +55,7 @@ class Emulator:
     def __init__(self, profile: EmulatorProfile | None = None, *, script: Any = None, **knobs: Any):
         self.profile = profile if profile is not None else EmulatorProfile.build(**knobs)
         self.state = EmulatorState(self.profile, script)
-        self._http = HttpServer(self._dispatch, self._make_record)
+        self._http = HttpServer(self._dispatch, self._make_record, self._refuse)
         self.port = 0
 
     @property
@@ -106,6 +106,9 @@ class Emulator:
             await handler(req, resp, self.state)
         except (ConnectionError, asyncio.CancelledError):
             raise
+        except RecursionError:  # JSON nested deeper than any request of these APIs
+            if not resp.started:
+                await self._refuse(req, resp, 400, "The request body is nested too deeply.")
         except Exception:
             log.exception("emulator handler failed on %s %s", req.method, req.path)
             resp.record.outcome = "error"
@@ -114,6 +117,17 @@ class Emulator:
                 await resp.send_full(500, [("content-type", "application/json")], json_bytes(body))
             elif not resp.ended:
                 resp.cut()
+
+    async def _refuse(self, req: Request, resp: Responder, status: int, message: str) -> None:
+        """A client's mistake (a body too large or nested too deep) answered in the error
+        shape of the API the route belongs to, as that API would."""
+        resp.record.request_id = resp.record.request_id or self.state.new_request_id()
+        if req.path.startswith("/model/"):
+            await bedrock.send_error(resp, status, "ValidationException", message)
+        elif req.path.startswith("/v1/chat/"):
+            await openai.send_error(resp, status, message)
+        else:
+            await anthropic.send_error(resp, status, message)
 
     async def _control(self, req: Request, resp: Responder, state: EmulatorState) -> None:
         recorder = self.state.recorder

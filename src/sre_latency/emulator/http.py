@@ -45,12 +45,20 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from time import perf_counter_ns
-from urllib.parse import parse_qsl, unquote
 
+from sre_latency.emulator import http_request as limits
+from sre_latency.emulator.http_request import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    BadRequest,
+    PayloadTooLarge,
+    Request,
+    read_request,
+)
 from sre_latency.emulator.records import RequestRecord
 
-MAX_HEADER_BYTES = 64 * 1024
-MAX_BODY_BYTES = 32 * 1024 * 1024
+__all__ = ["BadRequest", "Event", "HttpServer", "Request", "Responder"]
+
 PLAY_BUFFER_LIMIT_BYTES = (
     256 * 1024
 )  # play() pauses while this much is unsent (a client not reading)
@@ -70,23 +78,6 @@ REASONS = {
     503: "Service Unavailable",
     529: "Overloaded",
 }
-
-
-@dataclass
-class Request:
-    """One request, fully read; ``received_ns`` anchors the response schedule and the truth."""
-
-    method: str
-    raw_path: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    received_ns: int
-
-
-class BadRequest(Exception):
-    """The bytes on the wire are not an HTTP/1.1 request we can serve; the connection closes."""
 
 
 class Responder:
@@ -228,6 +219,7 @@ class _Pump:
 
 Dispatch = Callable[[Request, Responder], Awaitable[None]]
 RecordFactory = Callable[[Request], RequestRecord]
+Refuse = Callable[[Request, Responder, int, str], Awaitable[None]]  # the route's error shape
 
 
 def _set_nodelay(writer: asyncio.StreamWriter) -> None:
@@ -237,69 +229,13 @@ def _set_nodelay(writer: asyncio.StreamWriter) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-async def _read_request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> Request | None:
-    """Read one request; None on a clean EOF between requests."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadRequest("connection closed inside the request head") from exc
-    except asyncio.LimitOverrunError as exc:
-        raise BadRequest("request head too large") from exc
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    while lines and not lines[0]:  # tolerate stray CRLF between requests
-        lines.pop(0)
-    try:
-        method, target, _version = lines[0].split(" ", 2)
-    except (ValueError, IndexError) as exc:
-        raise BadRequest("malformed request line") from exc
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BadRequest("malformed header line")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("expect", "").lower() == "100-continue":
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for this before the body
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = await _read_chunked(reader)
-    else:
-        length = int(headers.get("content-length", "0") or 0)
-        if length < 0 or length > MAX_BODY_BYTES:
-            raise BadRequest("request body too large")
-        body = await reader.readexactly(length) if length else b""
-    received_ns = perf_counter_ns()
-    raw_path, _, raw_query = target.partition("?")
-    query = dict(parse_qsl(raw_query, keep_blank_values=True))
-    return Request(method, raw_path, unquote(raw_path), query, headers, body, received_ns)
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
-                pass
-            return b"".join(parts)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise BadRequest("request body too large")
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
 @dataclass
 class HttpServer:
     """Serves ``dispatch`` on host:port; tracks connections so ``close`` ends streams at once."""
 
     dispatch: Dispatch
     make_record: RecordFactory
+    refuse: Refuse | None = None
     _server: asyncio.base_events.Server | None = None
     _connections: set[asyncio.Task] = field(default_factory=set)
 
@@ -320,6 +256,24 @@ class HttpServer:
         if self._server is not None:
             await self._server.wait_closed()
 
+    async def _too_large(
+        self, exc: PayloadTooLarge, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """413 in the route's own error shape, then the rest of the body read and dropped (a
+        client still sending would otherwise get a reset instead of the answer)."""
+        request = exc.request
+        request.received_ns = perf_counter_ns()
+        responder = Responder(writer, self.make_record(request), keep_alive=False)
+        message = f"The request body is over {MAX_BODY_BYTES // (1024 * 1024)} MB."
+        if self.refuse is not None:
+            await self.refuse(request, responder, 413, message)
+        cap = limits.DISCARD_LIMIT_BYTES
+        left = cap if exc.unread < 0 else min(exc.unread, cap)
+        with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+            async with asyncio.timeout(limits.BODY_TIMEOUT_S):
+                while left > 0 and (chunk := await reader.read(min(left, 1 << 20))):
+                    left -= len(chunk)
+
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
@@ -329,7 +283,7 @@ class HttpServer:
         _set_nodelay(writer)
         try:
             while True:
-                request = await _read_request(reader, writer)
+                request = await read_request(reader, writer)
                 if request is None:
                     break
                 keep_alive = request.headers.get("connection", "").lower() != "close"
@@ -343,6 +297,8 @@ class HttpServer:
                             responder.record.outcome = "aborted"
                 if not responder.reusable:
                     break
+        except PayloadTooLarge as exc:
+            await self._too_large(exc, reader, writer)
         except (BadRequest, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # not HTTP we can answer; just close
         except (ConnectionError, OSError):

@@ -27,6 +27,7 @@ ERROR_TYPES = {
     403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    413: "request_too_large",
     429: "rate_limit_error",
     500: "api_error",
     529: "overloaded_error",
@@ -238,7 +239,7 @@ async def _admit(req: Request, resp: Responder, state: EmulatorState) -> dict[st
         return None
     try:
         body = json.loads(req.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         await send_error(resp, 400, "The request body is not valid JSON.")
         return None
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):

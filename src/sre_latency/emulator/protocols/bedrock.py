@@ -176,7 +176,7 @@ def _parse(req: Request) -> tuple[_Call | None, tuple[int, str, str] | None]:
     api, stream = ACTIONS[action]
     try:
         body = json.loads(req.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, (400, "ValidationException", "Malformed input request: the body is not JSON.")
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         return None, (400, "ValidationException", "Malformed input request: messages is required.")

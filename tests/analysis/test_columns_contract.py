@@ -145,3 +145,25 @@ def test_a_sample_with_one_field_swapped_for_an_unknown_one_is_refused(tmp_path)
     assert _judge(path) is None
     with pytest.raises(StoreError, match=r"samples\.70\.request_ids: Extra inputs"):
         load_columns(path)
+
+
+def test_a_run_file_without_providers_is_a_run_of_no_targets_as_the_contract_says(tmp_path):
+    """Found by benchmarks/fuzz.py: the loader refused what the contract's default accepts."""
+    data = copy.deepcopy(BASE)
+    del data["providers"]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(data))
+    assert _judge(path) is not None
+    assert load_columns(path).targets == {}
+
+
+def test_a_hostile_target_label_is_cut_short_in_the_sentence(tmp_path):
+    """Found by benchmarks/fuzz.py: a 5,000-character label made a 5,000-character message."""
+    data = copy.deepcopy(BASE)
+    data["providers"]["x" * 5000] = data["providers"].pop("openai")
+    data["providers"]["x" * 5000]["samples"][3]["seq"] = "not a number"
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(StoreError) as caught:
+        load_columns(path)
+    assert len(str(caught.value)) < 400 and "samples.3.seq" in str(caught.value)

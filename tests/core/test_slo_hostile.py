@@ -70,3 +70,12 @@ def test_the_linear_threshold_parser_reads_what_the_regular_expression_read(expr
     assert (old is None) == (new is None), expression
     if old is not None:
         assert new == {k: old[k] for k in ("metric", "stat", "kp", "op", "value", "unit")}
+
+
+def test_a_hostile_key_is_cut_short_in_the_sentence(tmp_path):
+    """Found by benchmarks/fuzz.py: an unknown key of 3,000 characters was echoed whole."""
+    path = tmp_path / "slo.toml"
+    path.write_text('["good' + "[" * 3000 + '"]\nx = 1\n')
+    with pytest.raises(ConfigError, match="unknown key") as caught:
+        load_slo_file(path)
+    assert len(str(caught.value)) < 400

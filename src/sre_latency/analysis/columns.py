@@ -205,14 +205,14 @@ def _load_columns(path: Any, store: RunStore | None) -> RunColumns:
         return analysed(columns_from_run(store.load_path(path), str(path)))
     data = decode_json(raw, path)
     check_run_header(path, data)
-    providers = data.get("providers")
+    providers = data.get("providers", {})  # the contract's default: a run of no targets
     if not isinstance(providers, dict):
         raise StoreError(f"{path} is a malformed run file: providers is not an object.")
     header = {**data, "providers": {}}
     raw_samples: dict[str, list] = {}
     for label, p in providers.items():
         if not isinstance(p, dict) or not isinstance(p.get("samples", []), list):
-            raise StoreError(f"{path} is a malformed run file: providers.{label} is malformed.")
+            raise StoreError(f"{path} is a malformed run file: providers.{label:.60} is malformed.")
         raw_samples[label] = p.get("samples", [])
         header["providers"][label] = {**p, "samples": []}  # the samples are judged apart
     try:
@@ -223,7 +223,7 @@ def _load_columns(path: Any, store: RunStore | None) -> RunColumns:
         ) from None
     targets = {}
     for label, meta in run.providers.items():
-        cols = judged_columns(raw_samples[label], path, f"providers.{label}.samples")
+        cols = judged_columns(raw_samples[label], path, f"providers.{label:.60}.samples")
         targets[label] = _target(label, meta, cols)
     return analysed(_run_columns(run, targets, str(path)))
 

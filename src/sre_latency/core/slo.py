@@ -119,19 +119,19 @@ def default_table() -> SloTable:
 
 def _known(where: str, metric: str, allowed: tuple[str, ...]) -> None:
     if metric not in allowed:
-        raise ConfigError(f"{where}: unknown metric {metric!r}; known: {', '.join(allowed)}.")
+        raise ConfigError(f"{where}: unknown metric {metric!r:.60}; known: {', '.join(allowed)}.")
 
 
 def _check_stat(where: str, metric: str, stat: str | None) -> None:
     if metric in RATE_METRICS:
         if stat is not None:
-            raise ConfigError(f"{where}: {metric} is a rate and takes no statistic (got {stat!r}).")
+            raise ConfigError(f"{where}: {metric} is a rate and takes no statistic (got {stat!r:.60}).")
         return
     if stat is None:
         raise ConfigError(f"{where}: {metric} needs a statistic: mean, sd, min, max or pNN.")
     if not _STAT_RE.match(stat):
         raise ConfigError(
-            f"{where}: unknown statistic {stat!r} for {metric}; use mean, sd, min, max or pNN "
+            f"{where}: unknown statistic {stat!r:.60} for {metric}; use mean, sd, min, max or pNN "
             "(0 ≤ NN ≤ 100, e.g. p95 or p99.9)."
         )
 
@@ -344,7 +344,7 @@ def load_slo_file(path: Path | str) -> SloTable:
     for key in data:
         if key not in known:
             raise ConfigError(
-                f"{_where(path, text, key)}: unknown key {key!r}; an SLO file has "
+                f"{_where(path, text, key)}: unknown key {key!r:.60}; an SLO file has "
                 "replace_defaults, thresholds, objective, [grades] and [goodput]."
             )
     replace = data.get("replace_defaults", False)

@@ -75,12 +75,16 @@ def url_secrets(url: str) -> list[str]:
     """The secrets a URL carries: its password, the ``user:password`` pair (sent as HTTP Basic),
     a user name long enough to be a key, and the values of its query parameters; each as
     written and percent-decoded."""
+    return list(_url_secrets(url))
+
+
+@functools.lru_cache(maxsize=64)  # asked once per sample by the engine: keep it cheap
+def _url_secrets(url: str) -> tuple[str, ...]:
     parts = urlsplit(url)
     found: list[str] = []
     user, password = parts.username or "", parts.password or ""
-    for u, p in {(user, password), (unquote(user), unquote(password))}:
-        if u or p:
-            found += [p, f"{u}:{p}"] if p else []
-            found += [u] if len(u) >= _MIN_USER_CHARS else []
+    for u, p in dict.fromkeys([(user, password), (unquote(user), unquote(password))]):
+        found += [p, f"{u}:{p}"] if p else []
+        found += [u] if len(u) >= _MIN_USER_CHARS else []
     found += [v for _, v in parse_qsl(parts.query, keep_blank_values=False) if v]
-    return [f for f in dict.fromkeys(found) if f]
+    return tuple(f for f in dict.fromkeys(found) if f)

@@ -63,6 +63,12 @@ async def test_a_symlinked_reports_directory_is_refused_for_reports(tmp_path):
         ("grade", {"threshold": ["ttft_ms p95 < " + "." * 4000]}, "is no threshold"),
         ("grade", {"threshold": ["ttft_ms p95 < 1"] * 1000}, "threshold lists 1,000 values"),
         ("tool_timings", {"session": "s" * 100_000}, "session is 100,000 characters long"),
+        # found by benchmarks/fuzz.py: a validator quoted a 4,000-character value whole
+        (
+            "benchmark",
+            {"emulate": True, "bedrock_latency": "\u00e9" * 4000},
+            "optimized or standard",
+        ),
     ],
 )
 async def test_oversized_inputs_are_one_sentence_before_any_work(tool, args, reason):

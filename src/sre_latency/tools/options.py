@@ -128,4 +128,5 @@ def bad_option(exc: ValidationError, face: FaceName, options: type[BaseModel]) -
             msg += f" (got {err.get('input')!r:.60})"
     else:
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").rstrip(".")
-    return ConfigError(f"bad {where}: {msg}.")
+    msg = " ".join(msg.split())  # a validator may quote the value: keep the sentence short
+    return ConfigError(f"bad {where}: {msg if len(msg) <= 200 else msg[:199] + '…'}.")

@@ -22,6 +22,7 @@ HOSTILE_FILES = {
                         "line 2: the bounds of ttft_ms p50 must be four numbers"),
     "huge-goodput": (b"[goodput]\nttft_ms = 1" + b"0" * 400 + b"\n",
                      "goodput bound of ttft_ms must be a positive number"),
+    "5000-digit-int": (b"[goodput]\nttft_ms = " + b"1" * 5000 + b"\n", "far too large"),
     "inf-bound": (b"[grades]\nttft_ms.p50 = [1, 2, 3, inf]\n", "must be four numbers"),
     "nan-goodput": (b"[goodput]\ntotal_ms = nan\n", "must be a positive number"),
     "nested": (b"thresholds = " + b"[" * 2000 + b"]" * 2000 + b"\n", "too deeply"),

@@ -128,22 +128,31 @@ def check_hook(payload: bytes, home: Path) -> None:
 
 # --- the runs listing (sre-latency://runs) -------------------------------------------------------
 
-listing_files = st.lists(st.one_of(run_files, st.just(b"\n".join(JOURNAL_LINES)).flatmap(
-    mutated_bytes), st.binary(max_size=64)), min_size=1, max_size=5)  # fmt: skip
+INDEX_LINE = {"path": "/dev/zero", "run_id": "r", "kind": "benchmark",
+              "created_at": "2026-12-01T20:14:55+00:00"}  # fmt: skip
+listing_files = st.tuples(
+    st.lists(st.one_of(run_files, st.just(b"\n".join(JOURNAL_LINES)).flatmap(mutated_bytes),
+                       st.binary(max_size=64)), min_size=1, max_size=5),
+    st.lists(mutated_json(INDEX_LINE).map(lambda v: json.dumps(v).encode()), max_size=4).map(
+        b"\n".join).flatmap(mutated_bytes),
+)  # fmt: skip
 
 
-def check_listing(files: list[bytes], tmp: Path) -> None:
+def check_listing(case: tuple[list[bytes], bytes], tmp: Path) -> None:
     from sre_latency.store import LocalStore
     from sre_latency.tools.run_status import runs_listing
 
+    files, index = case
     store = LocalStore(tmp / "home")
     store.runs_dir.mkdir(parents=True, exist_ok=True)
     for old in store.runs_dir.iterdir():
         old.unlink()
     for i, data in enumerate(files):
         (store.runs_dir / f"f{i}.{'jsonl' if i % 2 else 'json'}").write_bytes(data)
+    (store.runs_dir / ".index.jsonl").write_bytes(index)
+    os.mkfifo(store.runs_dir / "pipe.json")  # reading it would block the listing forever
     lines = runs_listing(store, limit=100).splitlines()
-    assert len(lines) == len(files), lines
+    assert len(lines) >= len(files) + 1, lines
 
 
 # --- the MCP boundary: tool options ------------------------------------------------------------

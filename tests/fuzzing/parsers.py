@@ -302,7 +302,15 @@ SLO_BASE = (b'replace_defaults = false\nthresholds = ["ttft_ms p95 < 500", "erro
             b"[goodput]\nttft_ms = 800\ntotal_ms = 5000\n")  # fmt: skip
 
 
+class HugeInt:
+    """A TOML integer of more digits than Python turns into an int (4,300)."""
+
+    def __repr__(self) -> str:
+        return "1" * 5000
+
+
 TOML_ATOMS = st.one_of(
+    st.just(HugeInt()),
     st.integers(),
     st.sampled_from([10**400, -(10**30), float("inf"), float("nan"), -1.5, True]),
     st.floats(),
@@ -329,7 +337,7 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()
                                if x is not None) + "}"  # fmt: skip
-    return json.dumps(v) if isinstance(v, str) else str(v)
+    return json.dumps(v) if isinstance(v, str) else repr(v) if isinstance(v, HugeInt) else str(v)
 
 
 def toml_dumps(table: dict) -> bytes:

@@ -53,10 +53,11 @@ def session_benchmark_result(run: Run, path: str | Path, finished: int | None = 
     done = sum(p.sessions for p in providers)
     planned = planned if planned is not None else run.config.n * len(labels)
     extra = run.config.model_extra or {}
+    version = getattr(run.environment, "claude_code_version", None)  # an extra: any JSON
     return SessionBenchmarkResult(
         run_id=run.run_id, path=str(path), complete=run.complete, emulated=run.config.emulate,
         task=str(extra.get("task", "")),
-        claude_code_version=getattr(run.environment, "claude_code_version", None),
+        claude_code_version=version if isinstance(version, str) else None,
         finished=finished if finished is not None else done, planned=planned,
         providers=providers, deltas=deltas, explanations=explanations,
         notes=list(run.validity_notes), summary=_summary(run, providers, explanations),

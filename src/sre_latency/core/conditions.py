@@ -99,6 +99,7 @@ def conditions_of(
 ) -> Conditions:
     """The conditions of a run from its config, environment and target endpoints (label → URL)."""
     hosts = list(dict.fromkeys(endpoint_host(u) for u in endpoints.values()))
+    transport = getattr(config, "transport", None)  # an extra knob: any JSON may be there
     return Conditions(
         emulated=bool(config.emulate),
         concurrency=config.concurrency,
@@ -106,7 +107,7 @@ def conditions_of(
         input_tokens=input_tokens,
         max_tokens=config.max_tokens,
         cold=config.cold,
-        transport=getattr(config, "transport", None),
+        transport=transport if isinstance(transport, str) else None,
         endpoints=hosts,
         region=run_region(environment, endpoints.values()),
     )

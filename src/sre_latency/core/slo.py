@@ -125,7 +125,9 @@ def _known(where: str, metric: str, allowed: tuple[str, ...]) -> None:
 def _check_stat(where: str, metric: str, stat: str | None) -> None:
     if metric in RATE_METRICS:
         if stat is not None:
-            raise ConfigError(f"{where}: {metric} is a rate and takes no statistic (got {stat!r:.60}).")
+            raise ConfigError(
+                f"{where}: {metric} is a rate and takes no statistic (got {stat!r:.60})."
+            )
         return
     if stat is None:
         raise ConfigError(f"{where}: {metric} needs a statistic: mean, sd, min, max or pNN.")
@@ -340,6 +342,8 @@ def load_slo_file(path: Path | str) -> SloTable:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
     except RecursionError:
         raise ConfigError(f"{path} nests arrays or tables too deeply for an SLO table.") from None
+    except ValueError:  # an integer beyond Python's 4,300-digit limit
+        raise ConfigError(f"{path} holds a number far too large for an SLO table.") from None
     known = {"replace_defaults", "thresholds", "grades", "goodput", "objective"}
     for key in data:
         if key not in known:

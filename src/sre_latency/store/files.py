@@ -66,6 +66,22 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
+def read_head(path: Path, size: int) -> bytes | None:
+    """The first ``size`` bytes of a regular file, or None (missing, unreadable, a FIFO...)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_file(path: Path) -> bytes:
     """A run file's or a journal's bytes; a StoreError for anything that is not a readable
     regular file (a FIFO would block the reader forever, a directory is no run)."""

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sre_latency.store.files import PRIVATE_FILE_MODE, ensure_private_dir, write_all
+from sre_latency.errors import StoreError
+from sre_latency.store.files import (
+    PRIVATE_FILE_MODE,
+    ensure_private_dir,
+    read_file,
+    read_head,
+    write_all,
+)
 from sre_latency.store.journal import JOURNAL_SUFFIX, journal_path
 
 INDEX_NAME = ".index.jsonl"
@@ -48,10 +55,8 @@ def _parse_time(text: str) -> datetime | None:
 
 def read_entry(path: Path) -> RunEntry | None:
     """What ``path`` says about its run (None when it is not a run file or a journal)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_HEAD_BYTES)
-    except OSError:
+    head = read_head(path, _HEAD_BYTES)
+    if head is None:
         return None
     found = {
         k: m.group(1).decode("utf-8", "replace")
@@ -68,8 +73,8 @@ def read_entry(path: Path) -> RunEntry | None:
 
 def _full_read(path: Path) -> dict[str, str] | None:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(read_file(path))
+    except (StoreError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -104,9 +109,9 @@ def indexed_paths(runs_dir: Path) -> list[Path]:
     for raw in data.split(b"\n"):
         try:
             rec = json.loads(raw) if raw.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):  # a line cut short, or bytes that are no JSON
             continue
-        if isinstance(rec, dict) and isinstance(rec.get("path"), str):
+        if isinstance(rec, dict) and isinstance(rec.get("path"), str) and "\x00" not in rec["path"]:
             out.setdefault(rec["path"], Path(rec["path"]))
     return list(out.values())
 
@@ -120,10 +125,11 @@ def candidate_files(runs_dir: Path) -> list[Path]:
             if not p.name.startswith(".") and p.suffix in (".json", JOURNAL_SUFFIX):
                 seen[p] = None
     for p in indexed_paths(runs_dir):
-        if p.is_file():
-            seen[p] = None
-        elif journal_path(p).is_file():
-            seen[journal_path(p)] = None
+        with contextlib.suppress(OSError, ValueError):  # a name too long for the OS, say
+            if p.is_file():
+                seen[p] = None
+            elif journal_path(p).is_file():
+                seen[journal_path(p)] = None
     files = list(seen)
     written = {p.with_suffix("") for p in files if p.suffix == ".json"}
     return [p for p in files if p.suffix == ".json" or p.with_suffix("") not in written]
@@ -140,6 +146,9 @@ def newest_first(runs_dir: Path, kinds: tuple[str, ...] | None = None) -> list[R
             mtime = e.path.stat().st_mtime_ns
         except OSError:
             mtime = 0
-        return e.created_at.timestamp(), mtime
+        try:
+            return e.created_at.timestamp(), mtime
+        except (ValueError, OverflowError):  # year 1 in local time is before year 1
+            return float("-inf"), mtime
 
     return sorted(entries, key=when, reverse=True)

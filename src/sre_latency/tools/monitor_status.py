@@ -8,6 +8,7 @@ monitor (``monitor_url``): its rolling window, over ``/status``.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import Field, field_validator
 
 from sre_latency.core.durations import parse_duration
+from sre_latency.core.metrics import PER_REQUEST_SLO_METRICS
 from sre_latency.core.slo import DEFAULT_GOODPUT, SloTable
 from sre_latency.errors import ConfigError, LatencyError
 from sre_latency.monitor.observation import Observation, observe
@@ -95,8 +97,8 @@ def from_store(store: RunStore, provider: str | None, location: str | None, last
                 continue
             runs.append(str(loc))
             place = run.environment.location or run.environment.host
-            goodput = getattr(run.config, "goodput", None) or DEFAULT_GOODPUT
-            objective = objective or getattr(run.config, "slo_objective", None)
+            goodput = _recorded_goodput(getattr(run.config, "goodput", None))
+            objective = objective or _recorded_objective(getattr(run.config, "slo_objective", None))
             for label, p in run.providers.items():
                 if _picked(label, p.provider, provider):
                     seen += [observe(label, p.provider, p.model, place, s, goodput)
@@ -108,6 +110,20 @@ def from_store(store: RunStore, provider: str | None, location: str | None, last
                      "this store (--store or SRE_LATENCY_STORE)")  # fmt: skip
     return summarise(seen, since, now_s, f"the monitor runs in {store.location}",
                      objective or SloTable.objective, runs, notes)  # fmt: skip
+
+
+def _recorded_goodput(value: object) -> dict[str, float]:
+    """The goodput a run file recorded, when it is metric → number (any JSON may be there)."""
+    if not isinstance(value, dict) or not value:
+        return DEFAULT_GOODPUT
+    fine = all(k in PER_REQUEST_SLO_METRICS and isinstance(v, int | float)
+               and not isinstance(v, bool) and math.isfinite(v) for k, v in value.items())  # fmt: skip
+    return value if fine else DEFAULT_GOODPUT
+
+
+def _recorded_objective(value: object) -> float | None:
+    fine = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1
+    return float(value) if fine else None
 
 
 def monitor_status_url(url: str, confined: bool) -> str:

@@ -3,6 +3,8 @@ of the session is read as if it were not there (issue 12)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from calls import tool_timings
@@ -61,3 +63,15 @@ def test_a_deeply_nested_transcript_line_is_skipped_and_counted(tmp_path):
     result = tool_timings(from_transcript=deep)
     assert result.malformed_lines == 2
     assert result.sessions[0].events > 0
+
+
+def test_an_otlp_export_with_a_400_digit_count_is_counted_undecodable_not_raised():
+    from sre_latency.claude_code.otlp import Export
+    from sre_latency.claude_code.otlp_decode import decode, number
+
+    point = {"asInt": 10**400, "attributes": [{"key": "n", "value": {"intValue": "9" * 400}}]}
+    body = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "x", "sum": {
+        "dataPoints": [point]}}]}]}]}  # fmt: skip
+    export = Export("/v1/metrics", "application/json", "", json.dumps(body).encode(), 0)
+    assert decode([export]).undecodable == 1
+    assert number(10**400) is None and number("1e5") == 1e5

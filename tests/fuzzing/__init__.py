@@ -41,6 +41,7 @@ TARGETS: dict[str, FuzzTarget] = {
                    ci_examples=80),
         FuzzTarget("hook-script", live.hook_payloads, live.check_hook, live.hook_home,
                    ci_examples=30),
+        FuzzTarget("otlp-exports", p.otlp_exports, p.check_otlp, ci_examples=100),
         FuzzTarget("tool-options", live._tool_options(), live.check_tool_options,
                    ci_examples=150),
     )

@@ -419,3 +419,38 @@ def check_threshold(expression: str, _: Any) -> None:
     found = _expected(ConfigError, lambda: parse_threshold(expression))
     if found is not None:
         assert found.op in ("<", "<=", ">", ">=")
+
+
+# --- Claude Code's OTLP exports (session benchmarks) ----------------------------------------
+
+OTLP = CLAUDE / "otlp"
+
+
+def _otlp_bodies() -> tuple[list[Any], list[bytes]]:
+    as_json = [json.loads(p.read_bytes()) for p in sorted((OTLP / "otel-json").glob("*.body"))]
+    binary = [p.read_bytes() for p in sorted(OTLP.glob("*protobuf/*.body"))]
+    return as_json, binary
+
+
+_OTLP_JSON, _OTLP_BINARY = _otlp_bodies()
+otlp_exports = st.one_of(
+    st.sampled_from(_OTLP_JSON).flatmap(mutated_json).map(
+        lambda v: ("application/json", "", json.dumps(v).encode())),
+    st.sampled_from(_OTLP_BINARY).flatmap(mutated_bytes).map(
+        lambda b: ("application/x-protobuf", "gzip" if b[:2] == b"\x1f\x8b" else "", b)),
+    st.sampled_from(_OTLP_BINARY).map(lambda b: ("application/x-protobuf", "gzip", b)),
+)  # fmt: skip
+
+
+def check_otlp(case: tuple[str, str, bytes], _: Any) -> None:
+    from sre_latency.claude_code.otlp import Export
+    from sre_latency.claude_code.otlp_decode import decode, flag, number
+
+    content_type, encoding, body = case
+    exports = [Export(path, content_type, encoding, body, 0) for path in ("/v1/logs",
+                                                                       "/v1/metrics")]  # fmt: skip
+    decoded = decode(exports)
+    assert 0 <= decoded.undecodable <= 2
+    for event in decoded.events:
+        for value in event.attributes.values():
+            number(value), flag(value)

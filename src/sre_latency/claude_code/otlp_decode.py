@@ -144,8 +144,8 @@ def decode(exports: list[Export]) -> Decoded:
         try:
             body = as_otlp_json(export)
             (_logs if export.path == "/v1/logs" else _metrics)(body, out)
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            out.undecodable += 1
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
+            out.undecodable += 1  # OverflowError: a 400-digit integer where a count goes
     return out
 
 
@@ -153,12 +153,10 @@ def number(value: Any) -> float | None:
     """An attribute as a number: ints, doubles and numeric strings ("10"); else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | str):
         try:
             return float(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or one of 400 digits
             return None
     return None
 

@@ -108,3 +108,11 @@ def test_a_keep_alive_connection_that_is_used_stays_open(emu):
         for _ in range(3):
             sock.sendall(b"GET /v1/models HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions", "/model/m/converse"])
+def test_a_lone_surrogate_echoed_back_is_escaped_not_a_500(emu, path):
+    """Found by benchmarks/fuzz.py: a model name "\\ud800" made the reply unencodable."""
+    body = json.dumps({**ROUTES[path], "model": "\ud800", "stream": False}).encode()
+    response = _exchange(emu, request_bytes(path, body))
+    assert response.startswith(b"HTTP/1.1 200") and b"Emulator bug" not in response

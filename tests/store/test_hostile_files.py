@@ -121,3 +121,15 @@ def test_the_runs_listing_names_each_unreadable_file_and_lists_the_rest(tmp_path
     assert unreadable == {f"{n}.json" for n in BAD_RUN_FILES} | {
         "dir.json", "fifo.json", "empty.jsonl"}  # fmt: skip
     assert all(len(line) < 600 and "\n" not in line for line in lines)
+
+
+def test_figures_near_the_float_limit_grade_without_a_warning(tmp_path, capsys):
+    """Found by benchmarks/fuzz.py: 1e308 ms overflowed numpy's sd with a RuntimeWarning (an
+    error under -W error)."""
+    run = Run.model_validate(BASE)
+    journal = Journal(tmp_path / "huge.jsonl", run)
+    for sample in run.providers["anthropic"].samples[:3]:
+        journal.append("anthropic", sample.model_copy(update={"ttft_ms": 1.7e308}))
+    journal.close()
+    assert main(["grade", str(journal.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["providers"][0]["n"] == 3

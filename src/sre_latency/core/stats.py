@@ -17,17 +17,25 @@ from sre_latency.core.metrics import TIMING_FIELDS
 PERCENTILES = (50, 90, 95, 99)
 
 
+def _finite_or_not():
+    """Figures near the float limit (a hostile file's 1e308 ms) overflow to inf, quietly: a
+    statistic of absurd values is absurd, not an error."""
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 def dist(values: Sequence[float] | np.ndarray) -> Dist | None:
     """Distribution of ``values`` (NaN dropped); None when there is nothing to describe."""
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
     if arr.size == 0:
         return None
-    p50, p90, p95, p99 = np.percentile(arr, PERCENTILES)
-    sd = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    with _finite_or_not():
+        p50, p90, p95, p99 = np.percentile(arr, PERCENTILES)
+        sd = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+        mean = float(arr.mean())
     return Dist(
         n=int(arr.size),
-        mean=float(arr.mean()),
+        mean=mean,
         sd=sd,
         min=float(arr.min()),
         p50=float(p50),
@@ -124,9 +132,11 @@ def percentile(values: np.ndarray, stat: str, presorted: bool = False) -> float 
     if arr.size == 0:
         return None
     if stat == "mean":
-        return float(arr.mean())
+        with _finite_or_not():
+            return float(arr.mean())
     if stat == "sd":
-        return float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+        with _finite_or_not():
+            return float(arr.std(ddof=1)) if arr.size > 1 else 0.0
     if stat == "min":
         return float(arr[0])
     if stat == "max":

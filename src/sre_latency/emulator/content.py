@@ -60,7 +60,11 @@ def cache_segments(body: dict[str, Any]) -> list[Any]:
 
 
 def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate a client sent ("\ud800"), echoed back
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 class PromptCache:

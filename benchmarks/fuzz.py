@@ -10,7 +10,8 @@ request reader and routes, the hook script and the MCP tool options. Each target
 of fresh Hypothesis examples; a crash (an exception the parser promises not to raise, or a
 broken invariant) is counted by signature (exception type and the innermost frame of this
 package), one example kept per signature. Prints, per target: inputs tried, crashes, distinct
-signatures, and the first example of each (``--save DIR`` writes each whole). A crash found here
+signatures, and the first example of each (``--save DIR`` writes each whole). Warnings are
+errors, as in the test suite. A crash found here
 becomes a regression test.
 """
 
@@ -20,6 +21,7 @@ import argparse
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +62,9 @@ def fuzz(target, seconds: float, round_examples: int, tally: Tally, save: Path |
                 return
             tally.inputs += 1
             try:
-                target.check(value, resource)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")  # as the test suite runs (filterwarnings)
+                    target.check(value, resource)
             except Exception as exc:  # a crash: count it, keep one example per signature
                 tally.crashes += 1
                 sig = signature(exc)

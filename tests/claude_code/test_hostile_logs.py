@@ -75,3 +75,16 @@ def test_an_otlp_export_with_a_400_digit_count_is_counted_undecodable_not_raised
     export = Export("/v1/metrics", "application/json", "", json.dumps(body).encode(), 0)
     assert decode([export]).undecodable == 1
     assert number(10**400) is None and number("1e5") == 1e5
+
+
+def test_a_bad_line_naming_two_sessions_is_one_malformed_line(tmp_path):
+    """Found by benchmarks/fuzz.py: such a line was counted once per session it named."""
+    from sre_latency.claude_code.hook_log import read_log
+
+    log = tmp_path / "tool-latency.jsonl"
+    good = b'{"v":1,"ts_ns":1795421670649099299,"session_id":"%s","event":"Stop"}'
+    log.write_bytes(b"\n".join([good % b"a", good % b"b",
+                                b'{"session_id":"a","session_id":"b","ts_ns":[[[]]]}']) + b"\n")  # fmt: skip
+    found = read_log(log, last=2)
+    assert (found.lines_read, found.malformed_lines) == (3, 1)
+    assert sorted(found.sessions) == ["a", "b"]

@@ -135,12 +135,14 @@ def read_log(
         if not wanted:
             raise ConfigError(f"The hook log {path} holds no session events yet.")
     session_keys = None  # how many lines name a session: known when one session was all
+    bad_lines: set[int] = set()  # a line naming two of the sessions is still one bad line
     for sid in wanted:
         events, chosen, bad, session_keys = _decode_session(data, lines, sid)
         if not chosen and session:
             raise ConfigError(f"Session {sid} has no events in the hook log {path}.")
-        selection.malformed_lines += bad
+        bad_lines |= bad
         selection.sessions[sid] = events
+    selection.malformed_lines += len(bad_lines)
     if session_keys is None or len(wanted) > 1:
         session_keys = data.count(_SESSION_KEY)
     # lines that cannot belong to any session (blank lines are not counted)
@@ -231,16 +233,18 @@ def _latest_sessions(lines: _Lines, count: int) -> list[str]:
 
 def _decode_session(
     data: bytes, lines: _Lines, sid: str
-) -> tuple[SessionEvents, int, int, int | None]:
-    """The events of the lines naming ``sid``; also how many lines did, how many of them are
-    malformed, and (when the whole log was parsed) how many lines name any session."""
+) -> tuple[SessionEvents, int, set[int], int | None]:
+    """The events of the lines naming ``sid``; also how many lines did, which of them are
+    malformed (line numbers), and (when the whole log was parsed) how many lines name any
+    session."""
     from sre_latency.claude_code.hook_log_fast import parse_canonical
 
     needle = _needle(sid)
     whole = _mostly(data, lines, needle)
-    source = lines if whole else [lines[i] for i in lines.numbers_with(needle)]
+    numbers = None if whole else lines.numbers_with(needle)
+    source = lines if numbers is None else [lines[i] for i in numbers]
     if not len(source):
-        return SessionEvents.from_dicts([]), 0, 0, None
+        return SessionEvents.from_dicts([]), 0, set(), None
     if whole:
         fast = parse_canonical(data, lines.size, sid, lines.ends)
     else:
@@ -248,7 +252,7 @@ def _decode_session(
         fast = parse_canonical(b"".join([chunk, b"\n", PADDING]), len(chunk) + 1, sid)
     others = np.ones(fast.n_lines, bool)
     others[fast.line] = False
-    where, records, chosen = [], [], len(fast.line)
+    where, records, chosen, bad = [], [], len(fast.line), set()
     session_keys = len(fast.line)  # a line in the hook's format names its session once
     for i in np.flatnonzero(others).tolist():
         line = source[i]
@@ -257,10 +261,11 @@ def _decode_session(
             continue
         chosen += 1
         record = _record(_loads(line))
-        if record is not None:
+        if record is None:
+            bad.add(i if numbers is None else numbers[i])
+        else:
             where.append(i)
             records.append(record)
-    bad = chosen - len(fast.line) - len(records)
     return _assemble(fast, fast.line, where, records), chosen, bad, session_keys if whole else None
 
 

@@ -114,6 +114,8 @@ class Emulator:
                 await resp.send_full(500, [("content-type", "application/json")], json_bytes(body))
             elif not resp.ended:
                 resp.cut()
+        finally:
+            self.state.capacity.leave(id(req))  # its generation slot, if it held one
 
     async def _control(self, req: Request, resp: Responder, state: EmulatorState) -> None:
         recorder = self.state.recorder

@@ -180,6 +180,34 @@ class EmulatorProfile(BaseModel):
     retry_after_s: int = Field(
         1, ge=0, le=86_400, description="retry-after seconds sent with an injected 429"
     )
+    capacity: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="concurrent generations the emulator serves; more requests queue and "
+        "their TTFT grows by the wait (default: no limit)",
+    )
+    queue_limit: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="requests that may wait for one of the capacity slots; one more is "
+        "answered 529 overloaded (503 on OpenAI and Bedrock routes) (default: no limit)",
+    )
+    rate_limit: float | None = Field(
+        None,
+        gt=0,
+        le=1_000_000,
+        description="requests per second admitted (a token bucket); beyond it, 429 with "
+        "retry-after (default: no limit)",
+    )
+    rate_limit_burst: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="requests the rate-limit bucket holds, admitted back to back (default: "
+        "one second's worth, at least 1)",
+    )
     host: str = Field("127.0.0.1", description="127.0.0.1, localhost or ::1")
     port: int = Field(0, ge=0, le=65_535, description="port; 0 picks a free one")
     script: Path | None = Field(

@@ -166,6 +166,7 @@ class ProbeEngine:
         transport: str = "auto",
         adapters: Sequence[Adapter] | None = None,
         arrivals: Arrivals | None = None,
+        duration_s: float | None = None,
     ):
         self.targets = list(targets)
         self.adapters = (
@@ -179,6 +180,11 @@ class ProbeEngine:
         self.transport_name = choose_transport(transport, cold)
         self.warmup_plan, self.measured_plan = plan(len(self.targets), n, warmup, seed)
         self.arrivals = arrivals or ClosedLoop()
+        self.scheduled = None  # open loop or time-bound: probe/open_loop.py drives the run
+        if duration_s is not None or self.arrivals.offsets_ns(0) is not None:
+            from sre_latency.probe.open_loop import Scheduled
+
+            self.scheduled = Scheduled(self, duration_s, seed)
         self.health = HealthWatch()
         self.finished = 0
         self._stop = False
@@ -188,7 +194,7 @@ class ProbeEngine:
 
     @property
     def planned(self) -> int:
-        return len(self.measured_plan)
+        return self.scheduled.planned if self.scheduled else len(self.measured_plan)
 
     def request_stop(self) -> None:
         """Send nothing more; requests in flight finish and are kept."""
@@ -204,7 +210,10 @@ class ProbeEngine:
                 await transport.preconnect(urls, self.concurrency)
             with quiet_gc():
                 try:
-                    await self._drive(transport, on_sample)
+                    if self.scheduled is not None:
+                        await self.scheduled.drive(transport, on_sample)
+                    else:
+                        await self._drive(transport, on_sample)
                 finally:
                     await self.health.stop()
         finally:

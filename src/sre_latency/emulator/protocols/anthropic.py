@@ -263,7 +263,7 @@ async def handle_messages(req: Request, resp: Responder, state: EmulatorState) -
     if not isinstance(body.get("max_tokens"), int) and state.script is None:
         await send_error(resp, 400, "max_tokens: Field required.")
         return
-    fault = resp.record.fault = state.pick_fault("anthropic")
+    fault = resp.record.fault = await state.admit(req, resp, "anthropic")
     schedule = state.schedule(req, "anthropic")
     await sleep_until(schedule.first_byte_ns)
     if fault in HTTP_FAULTS:

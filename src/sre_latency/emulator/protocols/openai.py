@@ -111,7 +111,7 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
     body = await _checked_body(req, resp, state)
     if body is None:
         return
-    fault = resp.record.fault = state.pick_fault("openai")
+    fault = resp.record.fault = await state.admit(req, resp, "openai")
     schedule = state.schedule(req, "openai")
     await sleep_until(schedule.first_byte_ns)
     if fault in HTTP_FAULTS:

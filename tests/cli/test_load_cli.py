@@ -99,3 +99,15 @@ def test_a_watched_command_is_started_sampled_beside_the_load_and_stopped(capsys
     assert processes[name] and all(w["rss_bytes"] for w in processes[name])
     pid = int(name.split("pid ")[1].split(",")[0])
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_the_result_carries_throughput_per_target_and_overall_and_says_it(capsys):
+    argv = ["benchmark", *QUICK, "--providers", "anthropic,openai", "-n", "5", "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    rows = {t["label"]: t for t in result["throughput"]}
+    assert set(rows) == {"anthropic", "openai", "all targets"}
+    assert rows["all targets"]["n"] == 10 and rows["all targets"]["request_rate_per_s"] > 0
+    assert "req/s" in result["summary"] and "goodput" in result["summary"]
+    assert main(["benchmark", *QUICK, "-n", "3"]) == 0
+    assert "throughput anthropic:" in capsys.readouterr().out

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from sre_latency.core.contract import Environment, Run, RunConfig
+from sre_latency.core.contract import (
+    ClientHealth,
+    Environment,
+    LoadStep,
+    Run,
+    RunConfig,
+    TimeSeries,
+)
 from sre_latency.core.metrics import SAMPLE_METRICS
 from sre_latency.errors import ERROR_CLASSES, StoreError
 from sre_latency.store import (
@@ -35,7 +42,7 @@ from sre_latency.store import (
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
 # A session run holds one sample per Claude Code session (docs/contract.md#session-runs).
-ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session")
+ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session", "capacity")
 _FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
 
@@ -55,6 +62,8 @@ class TargetColumns:
     started_s: np.ndarray  # float64 epoch seconds
     error_messages: dict[int, str] = field(default_factory=dict)  # sample index → message
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    step: np.ndarray | None = None  # int64 step of a sweep or capacity search, −1 for none
+    send_lag_ms: np.ndarray | None = None  # open loop: actual − planned send time, NaN if none
 
     @property
     def n(self) -> int:
@@ -101,6 +110,10 @@ class RunColumns:
     config: RunConfig
     targets: dict[str, TargetColumns]
     path: str | None = None
+    timeseries: TimeSeries | None = None
+    steps: list[LoadStep] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    client_health: ClientHealth | None = None
 
     @property
     def n(self) -> int:
@@ -144,6 +157,8 @@ def _target_from_dicts(
             [datetime.fromisoformat(s["started_at"]).timestamp() for s in samples], dtype=float
         )
         cold = np.array([bool(s.get("cold", False)) for s in samples], dtype=bool)
+        step = np.array([_int_or(s.get("step"), -1) for s in samples], dtype=np.int64)
+        lag = _send_lag_ms(samples, where)
     except (KeyError, AttributeError, TypeError, ValueError):
         raise StoreError(
             f"{where} holds a sample that is not an sre-latency sample (missing round or "
@@ -172,7 +187,19 @@ def _target_from_dicts(
         cold=cold,
         started_s=started,
         error_messages=messages,
+        step=step,
+        send_lag_ms=lag,
     )
+
+
+def _int_or(value: Any, default: int) -> int:
+    return default if value is None else int(value)
+
+
+def _send_lag_ms(samples: list[dict[str, Any]], where: str) -> np.ndarray:
+    intended = _float_column([s.get("intended_send_s") for s in samples], where)
+    sent = _float_column([s.get("send_s") for s in samples], where)
+    return (sent - intended) * 1000.0
 
 
 def columns_from_run(run: Run, path: str | None = None) -> RunColumns:
@@ -196,6 +223,10 @@ def _run_columns(run: Run, targets: dict[str, TargetColumns], path: str | None) 
         config=run.config,
         targets=targets,
         path=path,
+        timeseries=run.timeseries,
+        steps=list(run.steps),
+        extra=dict(run.extra),
+        client_health=run.client_health,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -22,22 +23,33 @@ WINDOW_S = 1.0
 MAX_WINDOWS = 100_000  # a run longer than ~28 h at 1 s gets wider windows
 
 
-def _intervals(samples: Sequence[Sample], origin: datetime) -> dict[str, np.ndarray]:
-    n = len(samples)
-    start = np.empty(n)
-    total = np.empty(n)
-    ttft = np.empty(n)
-    tokens = np.empty(n)
-    ok = np.empty(n, dtype=bool)
-    for i, s in enumerate(samples):
-        start[i] = (s.started_at - origin).total_seconds()
-        total[i] = s.total_ms if s.total_ms is not None else 0.0
-        ttft[i] = s.ttft_ms if s.ttft_ms is not None else np.nan
-        tokens[i] = s.output_tokens or 0
-        ok[i] = s.error is None
-    end = start + total / 1000.0
-    return {"start": start, "end": end, "first": start + ttft / 1000.0, "ttft": ttft,
-            "tokens": tokens, "ok": ok}  # fmt: skip
+@dataclass(frozen=True)
+class Intervals:
+    """One target's requests as arrays: start (s after the origin), total and TTFT (ms, NaN
+    when absent), output tokens, and the error class of each failed one (None when ok)."""
+
+    start_s: np.ndarray
+    total_ms: np.ndarray
+    ttft_ms: np.ndarray
+    tokens: np.ndarray
+    error_class: Sequence[str | None]
+
+    @classmethod
+    def of_samples(cls, samples: Sequence[Sample], origin: datetime) -> Intervals:
+        return cls(
+            np.array([(s.started_at - origin).total_seconds() for s in samples], dtype=float),
+            np.array([np.nan if s.total_ms is None else s.total_ms for s in samples], dtype=float),
+            np.array([np.nan if s.ttft_ms is None else s.ttft_ms for s in samples], dtype=float),
+            np.array([s.output_tokens or 0 for s in samples], dtype=float),
+            [s.error.class_ if s.error is not None else None for s in samples],
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        ok = np.array([c is None for c in self.error_class], dtype=bool)
+        end = self.start_s + np.nan_to_num(self.total_ms) / 1000.0
+        ttft = np.where(ok, self.ttft_ms, np.nan)
+        return {"start": self.start_s, "end": end, "first": self.start_s + ttft / 1000.0,
+                "ttft": ttft, "tokens": np.nan_to_num(self.tokens), "ok": ok}  # fmt: skip
 
 
 def _integral(bounds: np.ndarray, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -70,7 +82,16 @@ def _percentiles(windows: np.ndarray, values: np.ndarray, n_windows: int) -> lis
 def target_windows(samples_by_target: Mapping[str, Sequence[Sample]], origin: datetime,
                    window_s: float = WINDOW_S) -> tuple[float, dict[str, list[Window]]]:  # fmt: skip
     """``(window_s, {label: [Window]})`` over the span every target's samples cover."""
-    data = {label: _intervals(s, origin) for label, s in samples_by_target.items() if s}
+    return windows_of(
+        {label: Intervals.of_samples(s, origin) for label, s in samples_by_target.items() if s},
+        window_s,
+    )
+
+
+def windows_of(intervals: Mapping[str, Intervals],
+               window_s: float = WINDOW_S) -> tuple[float, dict[str, list[Window]]]:  # fmt: skip
+    """The windows of each target's ``Intervals``, on one grid for every target."""
+    data = {label: i.arrays() for label, i in intervals.items() if len(i.error_class)}
     if not data:
         return window_s, {}
     first = min(float(d["start"].min()) for d in data.values())
@@ -81,13 +102,13 @@ def target_windows(samples_by_target: Mapping[str, Sequence[Sample]], origin: da
     n_windows = math.floor(last / window_s) - k0 + 1
     bounds = (k0 + np.arange(n_windows + 1)) * window_s
     return window_s, {
-        label: _windows(d, bounds, k0, window_s, samples_by_target[label])
+        label: _windows(d, bounds, k0, window_s, intervals[label].error_class)
         for label, d in data.items()
     }
 
 
 def _windows(d: dict[str, np.ndarray], bounds: np.ndarray, k0: int, window_s: float,
-             samples: Sequence[Sample]) -> list[Window]:  # fmt: skip
+             error_class: Sequence[str | None]) -> list[Window]:  # fmt: skip
     n_windows = bounds.size - 1
     start_w = np.clip(np.floor(d["start"] / window_s).astype(np.int64) - k0, 0, n_windows - 1)
     end_w = np.clip(np.floor(d["end"] / window_s).astype(np.int64) - k0, 0, n_windows - 1)
@@ -105,7 +126,7 @@ def _windows(d: dict[str, np.ndarray], bounds: np.ndarray, k0: int, window_s: fl
     ttft = _percentiles(start_w[ok_ttft], d["ttft"][ok_ttft], n_windows)
     errors: list[dict[str, int]] = [{} for _ in range(n_windows)]
     for i in np.flatnonzero(~d["ok"]):
-        cls = samples[int(i)].error.class_  # type: ignore[union-attr]
+        cls = str(error_class[int(i)])
         bucket = errors[int(end_w[i])]
         bucket[cls] = bucket.get(cls, 0) + 1
     out = []

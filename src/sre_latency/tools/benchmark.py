@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
+from sre_latency.analysis.load_models import Throughput
 from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.handle import RunHandle
 from sre_latency.store import RunStore
@@ -186,6 +186,10 @@ class BenchmarkResult(BaseModel):
     comparisons: list[str]
     client_health: ClientHealth | None = None
     summary: str
+    throughput: list[Throughput] = Field(
+        default_factory=list,
+        description="requests/s, output tokens/s and goodput/s per target and for all targets",
+    )
 
 
 def run_config(opts: BenchmarkOptions, providers: list[str], transport: str) -> RunConfig:
@@ -256,36 +260,10 @@ async def start_benchmark(
         raise
 
 
-def engine_kit(opts: BenchmarkOptions, providers: list[str], emulator):
-    """Targets, adapters (credentials checked) and the knobs every engine of the run shares."""
-    from sre_latency.probe.engine import Deadlines, build_adapters
-    from sre_latency.probe.prompts import make_prompt
-    from sre_latency.probe.providers.base import ProbeSettings
-    from sre_latency.probe.targets import BedrockVariants, build_targets, emulator_env
-    from sre_latency.tools.load import EngineKit
-
-    env = dict(os.environ)
-    if emulator is not None:
-        env = emulator_env(env, emulator.base_url, emulator.emulator.profile)
-    variants = BedrockVariants(opts.bedrock_guardrail, opts.bedrock_latency)
-    targets = build_targets(providers, opts.model, env, geo=opts.bedrock_geo, bedrock=variants)
-    settings = ProbeSettings(env=env, bedrock_api=opts.bedrock_api, bedrock_geo=opts.bedrock_geo)
-    deadlines = Deadlines(
-        connect_s=opts.connect_timeout_s,
-        first_token_s=opts.first_token_timeout_s or opts.timeout_s,
-        total_s=opts.timeout_s,
-    )
-    knobs = {"max_tokens": opts.max_tokens, "warmup": opts.warmup, "cold": opts.cold,
-             "seed": opts.seed, "deadlines": deadlines, "transport": opts.transport}  # fmt: skip
-    adapters = build_adapters(targets, settings)
-    return EngineKit(targets, adapters, settings, make_prompt(opts.prompt_size), knobs,
-                     opts.workers)  # fmt: skip
-
-
 async def _start(opts, providers, emulator, store, output, kind, confined, on_sample) -> RunHandle:
     from sre_latency.probe.session import RunSession
     from sre_latency.probe.transport import choose_transport
-    from sre_latency.tools.load import Watching, step_specs
+    from sre_latency.tools.load import Watching, engine_kit, step_specs
 
     kit = engine_kit(opts, providers, emulator)
     engine = kit.measure(step_specs(opts))
@@ -322,8 +300,12 @@ async def run_benchmark(
 
 
 def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) -> BenchmarkResult:
+    from sre_latency.analysis.throughput import throughput_of_run
+    from sre_latency.core.slo import DEFAULT_GOODPUT
+
     rows = target_rows(run)
     comparisons = headline_comparisons(run)
+    rates = throughput_of_run(run, DEFAULT_GOODPUT)
     return BenchmarkResult(
         run_id=run.run_id,
         path=str(path),
@@ -335,8 +317,25 @@ def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) ->
         targets=rows,
         comparisons=comparisons,
         client_health=run.client_health,
-        summary=one_line_summary(run, rows, comparisons, finished, planned),
+        summary=one_line_summary(run, rows, comparisons, finished, planned)
+        + throughput_phrase(run, rates),
+        throughput=rates,
     )
+
+
+def throughput_phrase(run: Run, rates: list[Throughput]) -> str:
+    """``"; 13.3 req/s, 854 output tok/s, goodput 13.3 req/s"`` (and late sends, if any)."""
+    text = ""
+    overall = rates[-1] if rates else None
+    if overall is not None and overall.request_rate_per_s is not None:
+        text += (
+            f"; {overall.request_rate_per_s:.2f} req/s, {overall.output_tokens_per_s or 0:.0f} "
+            f"output tok/s, goodput {overall.goodput_per_s or 0:.2f} req/s"
+        )
+    late = run.client_health.late_sends if run.client_health else None
+    if late:
+        text += f"; schedule_lag: {late} sends left late"
+    return text
 
 
 def headline_comparisons(run: Run) -> list[str]:

@@ -137,6 +137,31 @@ class EngineKit:
         return StepEngine(self.targets, self.adapters, self.engine, plan or FixedSteps(specs))
 
 
+def engine_kit(opts: Any, providers: list[str], emulator: Any) -> EngineKit:
+    """Targets, adapters (credentials checked) and the knobs every engine of the run shares."""
+    from sre_latency.probe.engine import Deadlines, build_adapters
+    from sre_latency.probe.prompts import make_prompt
+    from sre_latency.probe.providers.base import ProbeSettings
+    from sre_latency.probe.targets import BedrockVariants, build_targets, emulator_env
+
+    env = dict(os.environ)
+    if emulator is not None:
+        env = emulator_env(env, emulator.base_url, emulator.emulator.profile)
+    variants = BedrockVariants(opts.bedrock_guardrail, opts.bedrock_latency)
+    targets = build_targets(providers, opts.model, env, geo=opts.bedrock_geo, bedrock=variants)
+    settings = ProbeSettings(env=env, bedrock_api=opts.bedrock_api, bedrock_geo=opts.bedrock_geo)
+    deadlines = Deadlines(
+        connect_s=opts.connect_timeout_s,
+        first_token_s=opts.first_token_timeout_s or opts.timeout_s,
+        total_s=opts.timeout_s,
+    )
+    knobs = {"max_tokens": opts.max_tokens, "warmup": opts.warmup, "cold": opts.cold,
+             "seed": opts.seed, "deadlines": deadlines, "transport": opts.transport}  # fmt: skip
+    adapters = build_adapters(targets, settings)
+    return EngineKit(targets, adapters, settings, make_prompt(opts.prompt_size), knobs,
+                     opts.workers)  # fmt: skip
+
+
 class Watching:
     """The client's own process tree and the watched ones, sampled every second."""
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns
 from sre_latency.analysis.grade import grade_target
+from sre_latency.analysis.load import load_report
 from sre_latency.analysis.report.advice import fastest_and_slowest, ttft_p50_gap_ci
 from sre_latency.analysis.report.models import (
     Consistency,
@@ -270,6 +271,7 @@ def build_report(cols: RunColumns, slo: SloTable | None = None) -> ReportResult:
         tiers=_tiers(targets, table),
         recommendations=recommendations(cols, targets, errors, consistency),
         summary=f"{status_line}. {finding[0].upper()}{finding[1:]}",
+        load=load_report(cols, table.goodput),
     )
 
 

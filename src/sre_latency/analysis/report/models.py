@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from sre_latency.analysis.load_models import LoadReport
+
 
 class MetricFigures(BaseModel):
     metric: str
@@ -99,4 +101,5 @@ class ReportResult(BaseModel):
     output_path: str | None = None
     output_format: str = "json"
     summary: str = Field(description="one sentence: the status line and the main finding")
+    load: LoadReport | None = None  # throughput, send lag, steps, watched processes
     _document: str | None = PrivateAttr(default=None)  # the rendered report, when not written

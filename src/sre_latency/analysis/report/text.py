@@ -66,6 +66,7 @@ def markdown(result: ReportResult) -> str:
     out += ["## Targets", "", *_table(*target_rows(r))]
     out += ["## Errors", "", *_md_errors(r)]
     out += ["## Throughput over time", "", *_md_throughput(r)]
+    out += load_markdown(r.load)
     out += ["## Consistency", "", *_md_consistency(r)]
     out += ["## Performance tiers", ""]
     out += [f"- **{t.tier}** ({t.criterion}): {', '.join(t.targets)}" for t in r.tiers] + [""]
@@ -73,6 +74,12 @@ def markdown(result: ReportResult) -> str:
     out += [f"{i}. {rec.text} *(evidence: {rec.evidence})*" for i, rec in
             enumerate(r.recommendations, start=1)]  # fmt: skip
     return "\n".join(out) + "\n"
+
+
+def load_markdown(load) -> list[str]:
+    from sre_latency.analysis.report.load_sections import load_markdown as section
+
+    return section(load)
 
 
 def _md_errors(r: ReportResult) -> list[str]:

@@ -34,6 +34,13 @@ def render(con: Any, result: Any) -> None:
             "-" if row.output_tps_mean is None else f"{row.output_tps_mean:.0f}",
         )
     con.print(table)
+    for rates in getattr(result, "throughput", []):
+        if rates.request_rate_per_s is not None:
+            con.print(
+                f"  throughput {rates.label}: {rates.request_rate_per_s:.2f} req/s, "
+                f"{rates.output_tokens_per_s or 0:.0f} output tok/s, goodput "
+                f"{rates.goodput_per_s or 0:.2f} req/s (n={rates.n}, {rates.span_s:.1f} s)"
+            )
     for sentence in result.comparisons:
         con.print(f"  {sentence}")
     for note in result.validity_notes:

@@ -125,6 +125,8 @@ class StepEngine:
         self.adapters = list(adapters)
         self.make_engine = make_engine
         self.plan = step_plan
+        if hasattr(step_plan, "bind"):  # a plan that judges samples by target label
+            step_plan.bind(self.targets)
         self.health = StepsHealth()
         self.steps: list[LoadStep] = []
         self._done_finished = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -24,7 +24,11 @@ from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.probe_options import ProbeOptions, run_output
 from sre_latency.tools.store_option import store_for
 
+if TYPE_CHECKING:
+    from sre_latency.tools.load import LoadHooks
+
 OnSample = Callable[[str, Sample, int, int], None]  # label, sample, finished, planned
+
 
 DESCRIPTION = """\
 Measure the latency of streamed Claude requests: time to first token (TTFT), total time,
@@ -232,11 +236,13 @@ async def start_benchmark(
     store: RunStore | None = None,
     kind: RunKind = "benchmark",
     confined: bool = False,
+    steps: LoadHooks | None = None,
 ) -> RunHandle:
     """Check everything, open the run's journal, and start measuring in the background.
 
     Raises ConfigError/CredentialsError (one sentence) before anything is sent or written.
     ``confined`` (an MCP call): ``output`` is a new file name under the results root.
+    ``steps`` lets another tool (``capacity``) decide the steps and add to the run file.
     """
     from sre_latency.probe.targets import parse_providers
     from sre_latency.tools.emulation import emulator_overrides, start_emulator
@@ -253,21 +259,26 @@ async def start_benchmark(
     )
     emulator = start_emulator(overrides) if opts.emulate else None
     try:
-        return await _start(opts, providers, emulator, store, output, kind, confined, on_sample)
+        return await _start(
+            opts, providers, emulator, store, output, kind, confined, on_sample, steps
+        )
     except BaseException:
         if emulator is not None:
             emulator.stop()
         raise
 
 
-async def _start(opts, providers, emulator, store, output, kind, confined, on_sample) -> RunHandle:
+async def _start(opts, providers, emulator, store, output, kind, confined, on_sample,
+                 hooks: LoadHooks | None) -> RunHandle:  # fmt: skip
     from sre_latency.probe.session import RunSession
     from sre_latency.probe.transport import choose_transport
     from sre_latency.tools.load import Watching, engine_kit, step_specs
 
     kit = engine_kit(opts, providers, emulator)
-    engine = kit.measure(step_specs(opts))
+    engine = kit.measure(step_specs(opts), hooks.plan if hooks else None)
     config = run_config(opts, providers, choose_transport(opts.transport, opts.cold))
+    if hooks is not None:
+        config = config.model_copy(update=hooks.config)
     watching = Watching(opts.watch_pid, opts.watch_cmd)
     await watching.prepare([t.base_url for t in kit.targets])
     try:
@@ -281,6 +292,8 @@ async def _start(opts, providers, emulator, store, output, kind, confined, on_sa
     session.finalizers.append(watching.finalize)
     if hasattr(engine, "steps"):
         session.finalizers.append(lambda run: run.steps.extend(engine.steps))
+    if hooks is not None and hooks.finalize is not None:
+        session.finalizers.append(hooks.finalize)
 
     def on_exit() -> None:
         watching.stop()

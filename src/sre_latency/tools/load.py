@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sre_latency.core.contract import Run
@@ -96,6 +96,15 @@ def step_specs(opts: Any) -> list[StepSpec]:
                 for v in values]  # fmt: skip
     return [StepSpec(base.rate_per_s, int(v), n, duration_s, base.arrival, f"concurrency {v:g}")
             for v in values]  # fmt: skip
+
+
+@dataclass
+class LoadHooks:
+    """How a tool built on benchmark steers it: the step plan, config knobs, a last word."""
+
+    plan: Any = None  # a probe.steps.StepPlan
+    config: dict[str, Any] = field(default_factory=dict)
+    finalize: Callable[[Run], None] | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sre_latency.core.slo import DEFAULT_GOODPUT
 
 @pytest.fixture
 def sweep(tmp_path_factory):
-    """anthropic, emulator capacity 2 (~74 req/s), constant rate sweep 10, 40, 160 req/s."""
+    """anthropic, emulator capacity 2 (~74 req/s), constant rate sweep 10, 40, 120 req/s."""
     return recorded_run("sweep", tmp_path_factory)
 
 
@@ -45,7 +45,7 @@ def test_a_failed_request_is_never_goodput(faulty):
 def test_a_sweep_reads_as_latency_against_offered_load_per_step(sweep):
     load = load_report(load_columns(sweep), DEFAULT_GOODPUT)
     assert [(s.label, s.n) for s in load.steps] == [
-        ("10 req/s", 40), ("40 req/s", 40), ("160 req/s", 40)
+        ("10 req/s", 40), ("40 req/s", 40), ("120 req/s", 40)
     ]  # fmt: skip
     low, mid, past = load.steps
     assert low.ttft_p99_ms < 60 and mid.ttft_p99_ms < 60  # below the ~74 req/s capacity
@@ -63,7 +63,7 @@ def test_the_report_draws_the_latency_throughput_curve_of_a_sweep(sweep, tmp_pat
     assert 'alt="watched processes beside latency"' in html  # the client watches itself
     assert main(["report", str(sweep), "--format", "md"]) == 0
     md = capsys.readouterr().out
-    assert "### Steps (latency against offered load)" in md and "| 160 req/s |" in md
+    assert "### Steps (latency against offered load)" in md and "| 120 req/s |" in md
 
 
 def test_a_run_saved_without_windows_gets_them_rebuilt_from_its_samples(base):

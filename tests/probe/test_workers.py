@@ -62,8 +62,8 @@ async def test_workers_share_an_open_loop_rate_and_a_duration():
          "arrival": "constant", "duration_s": 1.0}, 2, providers=("anthropic",),
     )  # fmt: skip
     health, _ = pool.health.report(pool.finished)
-    # 20 planned per worker (0, 0.05, … 0.95 s); a late send shifts the rest, the end cuts it
-    assert len(samples) + health.unsent == 40
+    # 20 planned per worker (0, 0.05, … 0.95 s); a send that could not leave on time is left out
+    assert len(samples) + health.late_sends == 40
     assert len(samples) >= 30
     assert all(s.intended_send_s is not None for _, s in samples)
 
@@ -84,3 +84,24 @@ def test_each_workers_saturation_note_is_kept_and_named_by_worker():
     assert health.loop_lag_p99_ms == 31.0
     assert health.cpu_ms_per_request == 2.0
     assert notes == ["worker 1: client saturated: event-loop lag p99 31.0 ms > 10 ms"]
+
+
+async def test_a_worker_that_dies_stops_the_others_instead_of_leaving_them_waiting():
+    profile = EmulatorProfile.build(**FAST)
+    async with Emulator(profile) as emu, asyncio.timeout(90):
+        env = emulator_env({}, emu.base_url, profile)
+        targets = build_targets(["anthropic"], [], env)
+        settings = ProbeSettings(env=env)
+        config = WorkerConfig(targets, settings, make_prompt("small"),
+                              {"n": 1, "warmup": 1, "seed": 1}, rate_total_per_s=20.0,
+                              duration_s=30.0)  # fmt: skip
+        pool = WorkerPool(targets, build_adapters(targets, settings), config, 2)
+        samples = []
+        task = asyncio.create_task(pool.run(lambda i, s: samples.append(s)))
+        while len(pool.workers) < 2 or pool.workers[1].planned == 0:
+            await asyncio.sleep(0.05)
+        pool.workers[1].process.kill()  # our own worker, by its handle
+        await task
+    _, notes = pool.health.report(pool.finished)
+    assert any(n.startswith("worker 1: stopped unexpectedly") for n in notes)
+    assert len(samples) < 150  # the survivor stopped instead of measuring its 300 planned

@@ -101,7 +101,7 @@ def _summary(report: LoadReport) -> str:
         f"the per-request SLO) over {overall.span_s:.1f} s"
     )
     if report.late_sends:
-        text += f"; {report.late_sends} sends left late (schedule_lag)"
+        text += f"; {report.late_sends} planned sends left out, too late (schedule_lag)"
     if report.capacity:
         text += f"; {report.capacity}"
     return text
@@ -124,7 +124,6 @@ def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
         send_lag_p50_ms=lag50,
         send_lag_p99_ms=lag99,
         late_sends=health.late_sends if health else None,
-        unsent=health.unsent if health else None,
         steps=_step_rows(cols, goodput),
         processes=[_process(k, v) for k, v in (ts.processes.items() if ts else ())],
         capacity=capacity.get("answer") if isinstance(capacity, dict) else None,

@@ -66,7 +66,6 @@ class LoadReport(BaseModel):
     send_lag_p50_ms: float | None
     send_lag_p99_ms: float | None
     late_sends: int | None
-    unsent: int | None
     steps: list[StepFigures]
     processes: list[ProcessSummary]
     capacity: str | None  # the capacity search's answer, with its evidence

@@ -174,8 +174,7 @@ class ClientHealth(_Model):
     loop_lag_max_ms: float | None = None
     schedule_lag_p99_ms: float | None = None
     cpu_ms_per_request: float | None = None
-    late_sends: int | None = None  # open loop: requests sent > LATE_SEND_MS after their plan
-    unsent: int | None = None  # open loop with a duration: planned requests the end cut off
+    late_sends: int | None = None  # open loop: planned sends left out, > 10 ms late (schedule_lag)
     workers: int | None = None  # client processes that measured (1 unless the load needed more)
 
 

@@ -8,12 +8,13 @@ rate) or when it has a duration. The method, in order:
    room for bursts), so measured requests rarely open one inside their own timing;
 2. open loop: the send offsets were planned before the clock starts. One dispatcher sleeps until
    each offset, then passes the gate (the ``concurrency`` cap, when one is set: sleep-then-gate)
-   and starts the request in a task of its own. A request that finds the cap full waits for a
-   slot; it is never dropped. There is no catch-up burst: a send later than ``LATE_SEND_MS``
-   shifts the rest of the schedule by its lateness, so later gaps keep their planned lengths.
-   Such sends count in ``late_sends`` (the run's ``schedule_lag``); with a duration, planned
-   requests that the end cuts off count in ``unsent``. Each sample records its planned and its
-   actual send time (``intended_send_s``, ``send_s``: seconds after the measured phase began);
+   and starts the request in a task of its own. A request that cannot leave within
+   ``LATE_SEND_MS`` of its planned time (the client was busy, or the cap stayed full) is not
+   sent at all: there is no catch-up burst of overdue requests, and the requests that do leave
+   keep the planned law (a thinned Poisson process is still Poisson). Each one left out counts
+   in ``late_sends``, the run's ``schedule_lag``. With a duration, the plan holds the arrivals
+   that fall inside it. Every sample records its planned and its actual send time
+   (``intended_send_s``, ``send_s``: seconds after the measured phase began);
 3. closed loop with a duration: ``concurrency`` workers send back to back from an endless plan
    (rounds of every target, freshly shuffled) until the duration ends; starts are spread over
    one warm-up request's time, so the workers do not run in lock-step.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from statistics import median
 from time import perf_counter_ns
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from sre_latency.probe.engine import OnSample, ProbeEngine
     from sre_latency.probe.transport import Transport
 
-LATE_SEND_MS = 5.0
+LATE_SEND_MS = 10.0  # the saturation check's own bound on schedule lag
 START_LEAD_NS = 2_000_000  # the first send leaves 2 ms after the clock starts
 MAX_SPREAD_NS = 10_000_000_000
 MAX_PRECONNECT = 2048
@@ -79,11 +80,11 @@ class Scheduled:
         self.open = probe is not None
         self.offsets: list[int] = []
         self.late_sends = 0
-        self.unsent = 0
         self.origin_ns = 0
         self.request_ns: int | None = None  # a warm-up request's typical duration
         self._done = False
         self._t_measure = 0
+        self.before_measure: Callable[[], Awaitable[None]] | None = None  # e.g. a workers' barrier
         if self.open:
             count = len(engine.measured_plan)
             if duration_s is not None:
@@ -98,7 +99,7 @@ class Scheduled:
         """Measured requests planned (a closed loop with a duration: an estimate until done)."""
         e = self.engine
         if self.open:
-            return len(e.measured_plan) - (self.unsent if self._done else 0)
+            return len(e.measured_plan) - (self.late_sends if self._done else 0)
         if self._done or not self._t_measure or not self.duration_s:
             return e.finished
         elapsed_s = (perf_counter_ns() - self._t_measure) / 1e9
@@ -110,6 +111,8 @@ class Scheduled:
     async def drive(self, transport: Transport, on_sample: OnSample) -> None:
         try:
             await self._warm_up(transport)
+            if self.before_measure is not None:
+                await self.before_measure()
             if self.open:
                 await self._open(transport, on_sample)
             elif self.duration_s is not None:
@@ -123,7 +126,6 @@ class Scheduled:
             self._done = True
             if self.open:
                 self.engine.health.late_sends = self.late_sends
-                self.engine.health.unsent = self.unsent
 
     async def _warm_up(self, transport: Transport) -> None:
         e = self.engine
@@ -168,23 +170,25 @@ class Scheduled:
         self.origin_ns = t0 = perf_counter_ns() + START_LEAD_NS
         self._t_measure = t0
         origin_wall = self._origin_wall()
-        end_ns = t0 + int(self.duration_s * 1e9) if self.duration_s is not None else None
-        shift = 0
         async with asyncio.TaskGroup() as tg:
             for i, item in enumerate(e.measured_plan):
-                due = t0 + self.offsets[i] + shift
-                if e._stop or (end_ns is not None and due >= end_ns):
-                    self.unsent = len(e.measured_plan) - i if not e._stop else 0
+                due = t0 + self.offsets[i]
+                if e._stop:
                     break
                 await sleep_until(due)
+                woke = perf_counter_ns()
                 if gate is not None:
                     await gate.acquire()
                 ready = perf_counter_ns()
-                if ready - due > late_ns:
+                if ready - due > late_ns:  # too late to keep the plan: left out, counted
                     self.late_sends += 1
-                    shift += ready - due
+                    if gate is not None:
+                        gate.release()
+                    continue
+                # the client's own lateness: from the due time, or from when the cap let it go
+                client_due = ready if ready - woke > 1_000_000 else due
                 intended_s = self.offsets[i] / 1e9
-                tg.create_task(self._send(transport, item, ready, intended_s, origin_wall,
+                tg.create_task(self._send(transport, item, client_due, intended_s, origin_wall,
                                           on_sample, gate))  # fmt: skip
 
     async def _send(self, transport: Transport, item: Planned, ready_ns: int, intended_s: float,

@@ -110,7 +110,7 @@ class StepsHealth:
             loop_lag_max_ms=worst("loop_lag_max_ms"),
             schedule_lag_p99_ms=worst("schedule_lag_p99_ms"),
             cpu_ms_per_request=cpu_ms / requests if requests else None,
-            late_sends=total("late_sends"), unsent=total("unsent"), workers=worst("workers"),
+            late_sends=total("late_sends"), workers=worst("workers"),
         )  # fmt: skip
         notes = [f"step {label}: {note}" for label, _, ns in reports for note in ns]
         return health, notes

@@ -104,19 +104,30 @@ async def _measure_in_worker(conn, config: WorkerConfig) -> None:
         conn.send(("error", str(exc)))
         return
     loop = asyncio.get_running_loop()
-    go = asyncio.Event()
+    go, measure = asyncio.Event(), asyncio.Event()
 
-    def listen() -> None:  # the parent's "go" and "stop"
+    def listen() -> None:  # the parent's "go", "measure" and "stop"
         with contextlib.suppress(EOFError, OSError):
             while True:
                 message = conn.recv()
                 if message == "go":
                     loop.call_soon_threadsafe(go.set)
-                elif message == "stop":
+                elif message == "measure":
+                    loop.call_soon_threadsafe(measure.set)
+                elif message == "stop":  # stop, also while waiting for the others
                     loop.call_soon_threadsafe(engine.request_stop)
+                    loop.call_soon_threadsafe(measure.set)
+                    loop.call_soon_threadsafe(go.set)
                     return
 
     threading.Thread(target=listen, daemon=True).start()
+    if engine.scheduled is not None:  # timed sends: every worker's clock starts together
+
+        async def warmed() -> None:
+            conn.send(("warmed",))
+            await measure.wait()
+
+        engine.scheduled.before_measure = warmed
     conn.send(("ready", engine.planned))
     await go.wait()
     try:
@@ -163,7 +174,7 @@ class PoolHealth:
             loop_lag_max_ms=worst("loop_lag_max_ms"),
             schedule_lag_p99_ms=worst("schedule_lag_p99_ms"),
             cpu_ms_per_request=sum(cpu) / requests if requests and cpu else None,
-            late_sends=total("late_sends"), unsent=total("unsent"),
+            late_sends=total("late_sends"),
             workers=len(self.pool.workers),
         )  # fmt: skip
         notes = [f"worker {w.index}: {note}" for w in self.pool.workers for note in w.notes]
@@ -228,6 +239,7 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         ready = [asyncio.Event() for _ in range(self.count)]
         ended = [asyncio.Event() for _ in range(self.count)]
+        self._warmed: set[int] = set()
         for k in range(self.count):
             self.workers.append(self._spawn(k))
         for w in self.workers:
@@ -260,6 +272,12 @@ class WorkerPool:
             elif kind == "ready":
                 w.planned = message[1]
                 ready[w.index].set()
+            elif kind == "warmed":  # the last one to finish its warm-up starts every clock
+                self._warmed.add(w.index)
+                if len(self._warmed) == self.count:
+                    for other in self.workers:
+                        with contextlib.suppress(OSError, ValueError):
+                            other.conn.send("measure")
             elif kind == "error":
                 w.error = message[1]
                 ready[w.index].set()
@@ -278,6 +296,7 @@ class WorkerPool:
                 code = w.process.poll()
                 note = "stopped unexpectedly" + (f" (exit code {code})" if code else "")
                 loop.call_soon_threadsafe(setattr, w, "error", w.error or note)
+                loop.call_soon_threadsafe(self.request_stop)  # the others must not wait for it
         finally:
             loop.call_soon_threadsafe(ready[w.index].set)
             loop.call_soon_threadsafe(ended[w.index].set)

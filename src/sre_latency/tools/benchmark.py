@@ -347,7 +347,7 @@ def throughput_phrase(run: Run, rates: list[Throughput]) -> str:
         )
     late = run.client_health.late_sends if run.client_health else None
     if late:
-        text += f"; schedule_lag: {late} sends left late"
+        text += f"; schedule_lag: {late} planned sends left out, too late to keep the plan"
     return text
 
 

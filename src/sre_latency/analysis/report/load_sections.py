@@ -58,9 +58,8 @@ def _sends(load: LoadReport) -> str | None:
         "after their planned time"
     )
     if load.late_sends:
-        text += f"; {load.late_sends} left late enough to shift the rest (schedule_lag)"
-    if load.unsent:
-        text += f"; {load.unsent} planned sends were cut off by the end of the duration"
+        text += (f"; {load.late_sends} planned sends could not leave within 10 ms of their time "
+                 "and were left out (schedule_lag)")  # fmt: skip
     return text + "."
 
 

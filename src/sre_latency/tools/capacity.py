@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, create_model, field_validator
 
 from sre_latency.core.contract import Run, Sample
 from sre_latency.errors import ConfigError
-from sre_latency.store import RunStore, open_store
+from sre_latency.store import RunStore
 from sre_latency.tools.benchmark import BenchmarkOptions
 from sre_latency.tools.options import Face, Options, split_list
 from sre_latency.tools.probe_options import ProbeOptions
+from sre_latency.tools.store_option import store_for
 
 DESCRIPTION = """\
 Find the highest request rate (per target) at which an SLO still holds, e.g. "how many
@@ -229,7 +230,7 @@ async def start_capacity(opts: Any, on_sample=None, *, store: RunStore | None = 
         opts.providers, EMULATE_DEFAULT_PROVIDERS[:1] if opts.emulate else DEFAULT_PROVIDERS
     )
     bench = bench.model_copy(update={"providers": providers})
-    store = store or open_store()
+    store = store_for(opts, store)
     if confined and opts.slo and not any(op in opts.slo for op in "<>"):  # a file: under the root
         from sre_latency.store.resolve import file_under_root
 

@@ -12,9 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns
-from sre_latency.analysis.load_models import LoadReport, ProcessSummary, StepFigures
-from sre_latency.analysis.throughput import run_throughput, throughput
-from sre_latency.core.contract import LoadStep, ProcessWindow, TimeSeries
+from sre_latency.analysis.load_models import (
+    ALL,
+    LoadReport,
+    ProcessSummary,
+    StepFigures,
+    TargetRates,
+)
+from sre_latency.analysis.throughput import (
+    Requests,
+    describe,
+    rates,
+    requests_from_columns,
+    requests_from_samples,
+    span_of,
+)
+from sre_latency.core.contract import LoadStep, ProcessWindow, Run, TimeSeries
 from sre_latency.core.stats import percentile
 from sre_latency.core.timeseries import Intervals, windows_of
 from sre_latency.errors import ERROR_CLASSES
@@ -49,7 +62,7 @@ def _step_rows(cols: RunColumns, goodput: dict[str, float]) -> list[StepFigures]
                 continue
             mask = t.step == step.index
             ttft = np.sort(t.ok_values("ttft_ms", mask))
-            tp = throughput(t.label, [(t, mask)], goodput)
+            tp = rates(requests_from_columns(t, goodput).select(mask))
             n, ok = int(mask.sum()), int((mask & t.ok).sum())
             codes = t.error_code[mask & ~t.ok]
             codes, counts = np.unique(codes, return_counts=True)
@@ -90,16 +103,30 @@ def _send_lag(cols: RunColumns) -> tuple[float | None, float | None]:
     return percentile(lag, "p50"), percentile(lag, "p99")
 
 
+def labelled(parts: dict[str, Requests]) -> list[TargetRates]:
+    """One row per target over the whole run's span (so per-target rates add up), and one for
+    all targets together when there are several."""
+    everything = Requests.join(parts.values())
+    span = span_of(everything)
+    rows = [TargetRates(label=label, **rates(r, span).model_dump()) for label, r in parts.items()]
+    if len(rows) > 1:
+        rows.append(TargetRates(label=ALL, **rates(everything, span).model_dump()))
+    return rows
+
+
+def run_rates(run: Run, goodput: dict[str, float]) -> list[TargetRates]:
+    """The rates of a run in memory (a benchmark's result), per target and overall."""
+    return labelled({label: requests_from_samples(p.samples, goodput)
+                     for label, p in run.providers.items()})  # fmt: skip
+
+
 def _summary(report: LoadReport) -> str:
     overall = report.throughput[-1] if report.throughput else None
     if overall is None or overall.request_rate_per_s is None:
         return "no request finished, so there is no throughput to report."
-    text = (
-        f"{overall.label}: {overall.request_rate_per_s:.2f} req/s, "
-        f"{overall.output_tokens_per_s or 0:.0f} output tok/s, goodput "
-        f"{overall.goodput_per_s or 0:.2f} req/s ({overall.good} of {overall.n} requests met "
-        f"the per-request SLO) over {overall.span_s:.1f} s"
-    )
+    text = f"{overall.label}: {describe(overall)}"
+    if overall.good is not None:
+        text += f"; {overall.good} of {overall.n} requests met the per-request SLO"
     if report.late_sends:
         text += f"; {report.late_sends} planned sends left out, too late (schedule_lag)"
     if report.capacity:
@@ -113,6 +140,7 @@ def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
     ts = series_of(cols)
     health = cols.client_health
     lag50, lag99 = _send_lag(cols)
+    targets = list(cols.targets.values())
     capacity = cols.extra.get("capacity", {})
     report = LoadReport(
         open_loop=lag99 is not None,
@@ -120,7 +148,7 @@ def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
         arrival=getattr(config, "arrival", None),
         window_s=ts.window_s if ts else None,
         windows=max((len(w) for w in ts.targets.values()), default=0) if ts else 0,
-        throughput=run_throughput(cols, goodput),
+        throughput=labelled({t.label: requests_from_columns(t, goodput) for t in targets}),
         send_lag_p50_ms=lag50,
         send_lag_p99_ms=lag99,
         late_sends=health.late_sends if health else None,

@@ -1,26 +1,19 @@
-"""The load view's result models (no numpy: the MCP server lists their schemas at start-up).
-
-``Throughput`` rows come from ``analysis.throughput``; ``LoadReport`` from ``analysis.load``.
-"""
+"""The load view's result models: rates per target (``analysis.throughput``, the one rates
+function) and ``LoadReport`` (``analysis.load``)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
+from sre_latency.analysis.throughput import Rates
+
 ALL = "all targets"
 
 
-class Throughput(BaseModel):
-    """What one target (or all of them together) got through per second."""
+class TargetRates(Rates):
+    """One target's rates (or all targets' together: ``label`` is ``ALL``)."""
 
     label: str
-    n: int
-    good: int
-    span_s: float | None
-    request_rate_per_s: float | None
-    output_tokens_per_s: float | None
-    goodput_per_s: float | None
-    good_share: float | None  # good / n
 
 
 class StepFigures(BaseModel):
@@ -62,7 +55,7 @@ class LoadReport(BaseModel):
     arrival: str | None
     window_s: float | None
     windows: int
-    throughput: list[Throughput]
+    throughput: list[TargetRates]
     send_lag_p50_ms: float | None
     send_lag_p99_ms: float | None
     late_sends: int | None

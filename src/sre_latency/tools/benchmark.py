@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-from sre_latency.analysis.load_models import Throughput
+from sre_latency.analysis.load_models import TargetRates
 from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
 from sre_latency.probe.handle import RunHandle
 from sre_latency.store import RunStore
@@ -190,7 +190,7 @@ class BenchmarkResult(BaseModel):
     comparisons: list[str]
     client_health: ClientHealth | None = None
     summary: str
-    throughput: list[Throughput] = Field(
+    throughput: list[TargetRates] = Field(
         default_factory=list,
         description="requests/s, output tokens/s and goodput/s per target and for all targets",
     )
@@ -313,12 +313,12 @@ async def run_benchmark(
 
 
 def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) -> BenchmarkResult:
-    from sre_latency.analysis.throughput import throughput_of_run
+    from sre_latency.analysis.load import run_rates
     from sre_latency.core.slo import DEFAULT_GOODPUT
 
     rows = target_rows(run)
     comparisons = headline_comparisons(run)
-    rates = throughput_of_run(run, DEFAULT_GOODPUT)
+    rates = run_rates(run, DEFAULT_GOODPUT)
     return BenchmarkResult(
         run_id=run.run_id,
         path=str(path),
@@ -336,15 +336,14 @@ def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) ->
     )
 
 
-def throughput_phrase(run: Run, rates: list[Throughput]) -> str:
-    """``"; 13.3 req/s, 854 output tok/s, goodput 13.3 req/s"`` (and late sends, if any)."""
+def throughput_phrase(run: Run, rates: list[TargetRates]) -> str:
+    """``"; 13.3 req/s, 854 output tok/s, goodput 13.3 req/s (n=…)"`` (and late sends, if any)."""
+    from sre_latency.analysis.throughput import describe
+
     text = ""
     overall = rates[-1] if rates else None
     if overall is not None and overall.request_rate_per_s is not None:
-        text += (
-            f"; {overall.request_rate_per_s:.2f} req/s, {overall.output_tokens_per_s or 0:.0f} "
-            f"output tok/s, goodput {overall.goodput_per_s or 0:.2f} req/s"
-        )
+        text += f"; {describe(overall)}"
     late = run.client_health.late_sends if run.client_health else None
     if late:
         text += f"; schedule_lag: {late} planned sends left out, too late to keep the plan"

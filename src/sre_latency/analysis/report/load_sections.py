@@ -10,6 +10,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from sre_latency.analysis.report.text import num, pct
+from sre_latency.analysis.throughput import rate_text
 
 if TYPE_CHECKING:
     from sre_latency.analysis.columns import RunColumns
@@ -23,8 +24,9 @@ def _tables(load: LoadReport) -> list[tuple[str, list[str], list[list[str]]]]:
     out = [(
         "Throughput",
         ["target", "requests", "req/s", "output tok/s", "goodput req/s", "met the SLO", "span (s)"],
-        [[t.label, str(t.n), num(t.request_rate_per_s, 2), num(t.output_tokens_per_s, 0),
-          num(t.goodput_per_s, 2), pct(t.good_share), num(t.span_s, 1)] for t in load.throughput],
+        [[t.label, str(t.n), rate_text(t.request_rate_per_s), rate_text(t.output_tokens_per_s),
+          rate_text(t.goodput_per_s), pct(t.good / t.n if t.n and t.good is not None else None),
+          num(t.span_s, 1)] for t in load.throughput],
     )]  # fmt: skip
     if load.steps:
         out.append((

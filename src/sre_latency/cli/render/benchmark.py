@@ -40,7 +40,7 @@ def render(con: Any, result: Any) -> None:
                 f"  throughput {rates.label}: {rates.request_rate_per_s:.2f} req/s, "
                 f"{rates.output_tokens_per_s or 0:.0f} output tok/s, goodput "
                 f"{rates.goodput_per_s or 0:.2f} req/s (n={rates.n}, {rates.span_s:.1f} s)"
-            )
+            )  # analysis.throughput.describe says the same (one rates function)
     for sentence in result.comparisons:
         con.print(f"  {sentence}")
     for note in result.validity_notes:

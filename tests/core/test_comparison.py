@@ -68,8 +68,8 @@ async def test_the_paired_ttft_interval_contains_the_injected_bedrock_overhead()
     ttft = by_metric[("anthropic", "bedrock", "ttft_ms")]
     assert ttft.paired_n == 16
     assert ttft.ci95_low <= BEDROCK_OVERHEAD_MS <= ttft.ci95_high
-    assert ttft.statement.startswith("bedrock adds ")
-    assert ttft.statement.endswith("to TTFT p50 vs anthropic (n=16 pairs)")
+    assert ttft.statement.startswith("bedrock is slower than anthropic on TTFT: median paired ")
+    assert ttft.statement.endswith("(n=16 pairs)")
     # server-side figures exist on Bedrock only, so they are not compared across providers
     assert ("anthropic", "bedrock", "server_latency_ms") not in by_metric
     assert ("anthropic", "bedrock", "total_ms") in by_metric
@@ -96,16 +96,25 @@ def test_pairs_are_made_within_a_round_and_failed_samples_are_left_out():
     assert paired_values(a, b, "server_latency_ms") == ([], [])
 
 
-def test_the_sentence_says_adds_faster_or_no_clear_difference():
-    assert statement("anthropic", "bedrock", "ttft_ms", 98.2, 74.1, 121.4, 40) == (
-        "bedrock adds 98 ms [74, 121] to TTFT p50 vs anthropic (n=40 pairs)"
+def test_the_sentence_says_slower_faster_or_no_clear_difference_and_names_its_statistic():
+    assert statement("anthropic", "bedrock", "ttft_ms", 98.2, 74.1, 121.4, 40, 500.0) == (
+        "bedrock is slower than anthropic on TTFT: median paired difference +98 ms "
+        "[95 % CI 74, 121] (n=40 pairs)"
     )
     assert statement("bedrock", "bedrock+optimized", "total_ms", -12.3, -15.2, -8.4, 40) == (
-        "bedrock+optimized is 12.3 ms [8.4, 15.2] faster on total time p50 than bedrock (n=40 pairs)"
+        "bedrock+optimized is faster than bedrock on total time: median paired difference "
+        "-12.3 ms [95 % CI -15.2, -8.4] (n=40 pairs)"
     )
     assert statement("a", "b", "ttfb_ms", 0.4, -1.2, 2.5, 12) == (
-        "no clear difference in TTFB p50 between b and a: +0.4 ms [-1.2, 2.5] (n=12 pairs)"
+        "no clear difference in TTFB between b and a: median paired difference +0.4 ms "
+        "[95 % CI -1.2, 2.5] (n=12 pairs)"
     )
+
+
+def test_a_difference_that_excludes_zero_but_is_tiny_is_not_called_a_difference():
+    text = statement("anthropic", "bedrock", "total_ms", 0.16, 0.01, 0.64, 20, 354.0)
+    assert text.startswith("no clear difference in total time between bedrock and anthropic")
+    assert text.endswith("within 5 % of anthropic's median 354.00 ms")
 
 
 def test_every_later_target_is_compared_with_every_earlier_one():

@@ -34,7 +34,7 @@ async def test_a_finished_benchmark_is_saved_complete_with_summaries_and_no_jour
     assert {planned for *_, planned in seen} == {6}
     assert not journal_path(Path(result.path)).exists()
     assert LocalStore().latest() == Path(result.path)
-    assert result.summary.startswith("anthropic TTFT p50")
+    assert result.summary.startswith("EMULATED: anthropic TTFT p50")
 
 
 async def test_a_cancelled_benchmark_saves_its_finished_samples_as_incomplete():

@@ -13,11 +13,11 @@ from sre_latency.errors import StoreError
 from sre_latency.store import Journal, LocalStore, environment, load_run_file, new_run_id
 
 
-def _run(run_id: str = "20261123T000000Z-benchmark-abcd") -> Run:
+def _run(run_id: str = "20261123T000000Z-benchmark-abcd", created_at=None) -> Run:
     return Run(
         run_id=run_id,
         kind="benchmark",
-        created_at=datetime(2026, 11, 23, tzinfo=UTC),
+        created_at=created_at or datetime(2026, 11, 23, tzinfo=UTC),
         config=RunConfig(providers=["anthropic"], n=3),
         environment=environment(),
         providers={
@@ -105,11 +105,12 @@ def test_a_malformed_run_names_the_bad_field(tmp_path):
         load_run_file(path)
 
 
-def test_the_latest_run_is_the_newest_id_and_an_empty_store_says_what_to_do(tmp_path):
+def test_the_latest_run_is_the_newest_measured_and_an_empty_store_says_what_to_do(tmp_path):
     store = LocalStore(tmp_path)
     with pytest.raises(StoreError, match="benchmark --emulate"):
         store.latest()
-    old, new = _run("20250101T000000Z-benchmark-0000"), _run("20261231T000000Z-benchmark-ffff")
+    old = _run("20250101T000000Z-benchmark-0000", datetime(2025, 1, 1, tzinfo=UTC))
+    new = _run("20261231T000000Z-benchmark-ffff", datetime(2026, 12, 31, tzinfo=UTC))
     store.save(new)
     store.save(old)
     assert store.load().run_id == new.run_id

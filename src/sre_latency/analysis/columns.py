@@ -43,6 +43,7 @@ from sre_latency.store import (
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
 # A session run holds one sample per Claude Code session (docs/contract.md#session-runs).
 ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session", "capacity")
+DEFAULT_KINDS = ("benchmark", "session")  # what grade, compare and report read by default
 _FULLY_VALIDATED = 50  # samples validated by the data contract at each end of every target
 
 
@@ -291,6 +292,6 @@ def load_run_columns(
         cols = columns_from_run(ref)
     else:
         store = store or open_store()
-        path = store.resolve(str(ref) if ref is not None else None)
+        path = store.resolve(str(ref) if ref is not None else None, kinds=DEFAULT_KINDS)
         cols = load_columns(path, store)
     return analysed(cols)

@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns, load_run_columns
+from sre_latency.analysis.context import run_conditions
+from sre_latency.analysis.throughput import Requests, meets_slo, rates, requests_from_columns
+from sre_latency.analysis.throughput import span_of as _span_of
+from sre_latency.core.conditions import Conditions
 from sre_latency.core.contract import Run
-from sre_latency.core.metrics import HIGHER_IS_BETTER, unit_of
+from sre_latency.core.metrics import unit_of
 from sre_latency.core.slo import (
     GRADES,
     SloRule,
@@ -65,6 +68,9 @@ class Goodput(BaseModel):
     met_by_slo: dict[str, float] = Field(
         description="metric → fraction 0..1 of all requests meeting that SLO alone"
     )
+    goodput_per_s: float | None = Field(
+        None, description="good requests per second over the run's span (analysis.throughput)"
+    )
 
 
 class ProviderGrade(BaseModel):
@@ -94,6 +100,8 @@ class GradeResult(BaseModel):
     fail_below: Grade | None = None
     gate_failed: bool = False
     summary: str
+    emulated: bool = False
+    conditions: Conditions | None = None
 
 
 def _metric_value(
@@ -137,24 +145,25 @@ def _grade_metric(target: TargetColumns, rule: SloRule) -> MetricGrade:
     )
 
 
-def _goodput(target: TargetColumns, slo: dict[str, float]) -> Goodput:
-    good = target.ok.copy()
-    met = {}
-    for metric, bound in slo.items():
-        col = target.metrics[metric]
-        with np.errstate(invalid="ignore"):
-            meets = (col >= bound) if metric in HIGHER_IS_BETTER else (col <= bound)
-        meets &= target.ok  # NaN compares false: a missing value does not meet the SLO
-        met[metric] = float(meets.mean()) if target.n else 0.0
-        good &= meets
+def _goodput(
+    target: TargetColumns, slo: dict[str, float], span: tuple[float, float] | None = None
+) -> Goodput:
+    good, each = meets_slo(target.metrics, target.ok, slo)  # a missing value does not meet it
     n_good = int(good.sum())
+    per_s = rates(requests_from_columns(target, slo), span).goodput_per_s if span else None
     return Goodput(
         slo=slo,
         n=target.n,
         good=n_good,
         goodput=n_good / target.n if target.n else None,
-        met_by_slo=met,
+        met_by_slo={m: float(v.mean()) if target.n else 0.0 for m, v in each.items()},
+        goodput_per_s=per_s,
     )
+
+
+def run_span(cols: RunColumns) -> tuple[float, float] | None:
+    """The run's span (first start to last end) over every target, for rates."""
+    return _span_of(Requests.join(requests_from_columns(t) for t in cols.targets.values()))
 
 
 def _threshold(target: TargetColumns, t: Threshold) -> ThresholdResult:
@@ -170,7 +179,9 @@ def _worst(grades: list[str | None]) -> str | None:
     return max(graded, key=GRADES.index) if graded else None
 
 
-def grade_target(target: TargetColumns, table: SloTable) -> ProviderGrade:
+def grade_target(
+    target: TargetColumns, table: SloTable, span: tuple[float, float] | None = None
+) -> ProviderGrade:
     metrics = [_grade_metric(target, r) for r in table.rules]
     warnings = []
     if 0 < target.n_ok < MIN_N_FOR_P99:
@@ -194,7 +205,7 @@ def grade_target(target: TargetColumns, table: SloTable) -> ProviderGrade:
         grade_reason=reason,
         metrics=metrics,
         thresholds=[_threshold(target, t) for t in table.thresholds],
-        goodput=_goodput(target, table.goodput),
+        goodput=_goodput(target, table.goodput, span),
         warnings=warnings,
     )
 
@@ -213,6 +224,8 @@ def _summary(
         head += f"; {sum(t.passed for t in checks)}/{len(checks)} thresholds passed"
     if not run.complete:
         head += "; run incomplete"
+    if not run.valid:
+        head += "; run NOT VALID (the measuring client was saturated)"
     return head + gate + "."
 
 
@@ -233,7 +246,8 @@ def grade(
     cols = load_run_columns(run, store)
     if not cols.targets:
         raise ConfigError(f"run {cols.run_id} has no targets to grade.")
-    providers = [grade_target(t, table) for t in cols.targets.values()]
+    span = run_span(cols)
+    providers = [grade_target(t, table, span) for t in cols.targets.values()]
     overall = _worst([p.grade for p in providers])
     limit = fail_below.upper() if fail_below else None
     gate_failed = False
@@ -247,6 +261,7 @@ def grade(
         gate_failed = bool(below)
         gate = f"; below {limit}: {', '.join(below)}" if below else f"; all at {limit} or better"
     notes = cols.notes("run is incomplete: it did not finish, grades cover the finished samples")
+    conditions = run_conditions(cols)
     passed = all(t.passed for p in providers for t in p.thresholds)
     return GradeResult(
         run_id=cols.run_id,
@@ -260,5 +275,8 @@ def grade(
         thresholds_passed=passed,
         fail_below=limit,  # type: ignore[arg-type]
         gate_failed=gate_failed,
-        summary=_summary(cols, overall, providers, gate),
+        summary=("EMULATED: " if conditions.emulated else "")
+        + _summary(cols, overall, providers, gate),
+        emulated=conditions.emulated,
+        conditions=conditions,
     )

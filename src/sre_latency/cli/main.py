@@ -81,7 +81,7 @@ def run_tool(spec: ToolSpec, args: argparse.Namespace) -> int:
     """Build the options, run the tool (with a progress bar for long runs), render, exit."""
     from sre_latency.cli.common import console, emit_json
     from sre_latency.cli.options import options_from_args
-    from sre_latency.cli.progress import run_async
+    from sre_latency.cli.progress import Interrupts, run_async
 
     module = spec.module
     render = importlib.import_module(f"sre_latency.cli.render.{spec.name}")
@@ -89,11 +89,13 @@ def run_tool(spec: ToolSpec, args: argparse.Namespace) -> int:
     saved = getattr(module, "saved", None)
     result = saved(opts) if saved is not None else None
     if result is None and spec.long_run:
-        result = run_async(_measure(spec, module, opts))
+        with Interrupts() as interrupts:
+            result = run_async(_measure(spec, module, opts, interrupts), interrupts)
     elif result is None:
         result = module.run(opts)
         if inspect.isawaitable(result):
-            result = run_async(result)
+            with Interrupts() as interrupts:
+                result = run_async(result, interrupts)
     if getattr(args, "json", False):
         emit_json(result)
     else:
@@ -105,24 +107,34 @@ class Interrupted(Exception):
     """A measurement stopped by Ctrl-C or SIGTERM; the message says where its samples are."""
 
 
-async def _measure(spec: ToolSpec, module: Any, opts: Any) -> Any:
+async def _measure(spec: ToolSpec, module: Any, opts: Any, interrupts: Any) -> Any:
     import asyncio
 
     from sre_latency.cli.progress import RunBar
+    from sre_latency.errors import StoreError
     from sre_latency.tools.runs import tracker_for
 
     tracker = tracker_for(module, opts)
     handle = await module.start(opts, tracker)
+    interrupts.stop_with(handle.cancel)  # from now on an interrupt stops the run, which saves
     bar = RunBar(tracker, enabled=sys.stderr.isatty())
     try:
         with bar.running(f"{spec.command} {handle.run_id}", handle.progress()[1]):
             run = await handle.wait()
     except asyncio.CancelledError:
-        done, planned = handle.progress()
-        raise Interrupted(
-            f"interrupted; kept {done} of {planned} samples in {handle.location}"
-        ) from None
+        raise Interrupted(_kept(handle)) from None
+    except StoreError as exc:  # the run file could not be written: the journal holds it all
+        if interrupts.count:
+            raise Interrupted(f"interrupted; {exc}") from None
+        raise
+    if interrupts.count:
+        raise Interrupted(_kept(handle))
     return module.finish(run, handle.location, *handle.progress())
+
+
+def _kept(handle: Any) -> str:
+    done, planned = handle.progress()
+    return f"interrupted; kept {done} of {planned} samples in {handle.location}"
 
 
 def main(argv: list[str] | None = None) -> int:

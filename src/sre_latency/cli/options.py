@@ -26,13 +26,15 @@ def _base(annotation: Any) -> Any:
 
 
 def _help(info: Any) -> str:
+    """The description with its default (0 is a default too; an unset option says so)."""
     text = info.description or ""
     default = info.default
     if info.default_factory is not None:
         default = info.default_factory()
         default = ",".join(default) if isinstance(default, list) and default else None
-    if default not in (None, False, "", []) and "(default" not in text:
-        text += f" (default: {default})"
+    if "default" not in text.lower() and default is not False:
+        shown = "none" if default is None or default == "" else default
+        text += f" (default: {shown})"
     return text.replace("%", "%%")
 
 

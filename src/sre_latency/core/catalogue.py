@@ -1,12 +1,17 @@
 """Model names users can type: a short name maps to the Anthropic id and the Bedrock id.
 
 Bedrock Claude models are called through inference profiles whose id carries a geography prefix
-(``us.``, ``eu.``, ``apac.``, ``global.``, …); ``--bedrock-geo`` picks it. A full id (anything not
-in the table) passes through unchanged.
+(``us.``, ``eu.``, ``apac.``, ``global.``, …); ``--bedrock-geo`` picks it. A full id (an Anthropic
+``claude-…`` id, a Bedrock ``anthropic.claude-…`` id with or without its geography, or an ARN)
+passes through unchanged. Anything else is a typo until proven otherwise: ``check_model_name``
+refuses it with the closest short name ("did you mean haiku-4.5?"); ``--model-id`` sends a
+gateway's own id as typed.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import NamedTuple
 
 from sre_latency.errors import ConfigError
@@ -40,6 +45,43 @@ MODELS: dict[str, ModelIds] = {
     "sonnet-5": ModelIds("claude-sonnet-5", "anthropic.claude-sonnet-5"),
 }
 DEFAULT_MODEL = "haiku-4.5"
+
+
+_FULL_ID_RE = re.compile(
+    r"^(claude-[a-z0-9][a-z0-9.\-]*|((us|eu|apac|global|jp|au|us-gov)\.)?anthropic\.claude-\S+"
+    r"|arn:aws[a-z-]*:bedrock:\S+)$"
+)
+
+
+def suggestion(name: str) -> str | None:
+    """The short name ``name`` was most likely meant to be: the closest of its family (the
+    newest on a tie), else the closest of all."""
+    key = name.strip().lower()
+    family = [n for n in MODELS if n.split("-")[0] == key.split("-")[0]]
+    if family and key == family[0].split("-")[0]:  # "opus": the newest opus
+        return family[-1]
+    for pool, floor in ((family, 0.5), (list(MODELS), 0.7)):
+        scored = [(difflib.SequenceMatcher(None, key, n).ratio(), i, n) for i, n in enumerate(pool)]
+        scored = [x for x in scored if x[0] >= floor]
+        if scored:
+            return max(scored)[2]
+    return None
+
+
+def check_model_name(name: str) -> None:
+    """Refuse a ``--model`` that is neither a short name nor a full id, with a hint."""
+    key = name.strip().lower()
+    if not key:
+        raise ConfigError("--model names no model; give a short name such as haiku-4.5.")
+    if _lookup(key) is not None or _FULL_ID_RE.match(key):
+        return
+    hint = suggestion(key)
+    guess = f" Did you mean {hint}?" if hint else ""
+    raise ConfigError(
+        f"unknown model {name!r}.{guess} Known short names: {', '.join(MODELS)}; a full id "
+        "(claude-…, anthropic.claude-…, an ARN) works too, and --model-id sends any other id "
+        "as typed."
+    )
 
 
 def _lookup(name: str) -> ModelIds | None:

@@ -3,8 +3,11 @@
 Targets of a run were measured in interleaved rounds, so the sample of target *a* and the
 sample of target *b* from the same round saw the same network weather and machine load. The
 difference ``b − a`` is taken per round, and its median carries a 95 % bootstrap confidence
-interval (``stats.paired_delta_ci``): "bedrock adds 98 ms [74, 121] to TTFT p50 vs anthropic
-(n=40 pairs)". When the interval spans zero the sentence says there is no clear difference.
+interval (``stats.paired_delta_ci``). The sentence names that statistic, which is not the
+difference of the two p50s: "bedrock is slower than anthropic on TTFT: median paired difference
++98 ms [95 % CI 74, 121] (n=40 pairs)". A difference is claimed only when its interval excludes
+zero *and* it exceeds ``MIN_CHANGE_PCT`` of a's median (as ``compare --min-change-pct``);
+otherwise the sentence says there is no clear difference, and why.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import numpy as np
+
 from sre_latency.core.contract import Comparison, ProviderResult, Run, Sample
 from sre_latency.core.metrics import PAIRED_METRICS, sentence_name
 from sre_latency.core.stats import paired_delta_ci
 
-STAT = "p50"
+STAT = "p50"  # of the per-round differences: their median
+MIN_CHANGE_PCT = 5.0
 
 
 def _by_round(samples: Sequence[Sample]) -> dict[int, list[Sample]]:
@@ -43,30 +49,42 @@ def paired_values(
     return xs, ys
 
 
-def _fmt(value: float, decimals: int) -> str:
-    return f"{value + 0.0:.{decimals}f}"
+def _fmt(value: float, decimals: int, sign: bool = False) -> str:
+    if round(value, decimals) == 0:
+        value = 0.0  # never "-0.0"
+    return f"{value + 0.0:{'+' if sign else ''}.{decimals}f}"
 
 
-def statement(a: str, b: str, metric: str, delta: float, lo: float, hi: float, n: int) -> str:
-    """One sentence a person would say out loud about ``b − a``."""
-    name = f"{sentence_name(metric)} {STAT}"
+def statement(
+    a: str,
+    b: str,
+    metric: str,
+    delta: float,
+    lo: float,
+    hi: float,
+    n: int,
+    reference: float | None = None,
+    min_change_pct: float = MIN_CHANGE_PCT,
+) -> str:
+    """One sentence a person would say out loud about ``b − a`` (``reference``: a's median)."""
+    name = sentence_name(metric)
     width = hi - lo  # as many decimals as the interval can resolve
     decimals = 0 if width >= 10 else 1 if width >= 1 else 2
-    if lo > 0:
-        return (
-            f"{b} adds {_fmt(delta, decimals)} ms [{_fmt(lo, decimals)}, {_fmt(hi, decimals)}] "
-            f"to {name} vs {a} (n={n} pairs)"
-        )
-    if hi < 0:
-        return (
-            f"{b} is {_fmt(-delta, decimals)} ms [{_fmt(-hi, decimals)}, {_fmt(-lo, decimals)}] "
-            f"faster on {name} than {a} (n={n} pairs)"
-        )
-    sign = "+" if delta >= 0 else ""
-    return (
-        f"no clear difference in {name} between {b} and {a}: {sign}{_fmt(delta, decimals)} ms "
-        f"[{_fmt(lo, decimals)}, {_fmt(hi, decimals)}] (n={n} pairs)"
+    figure = (
+        f"median paired difference {_fmt(delta, decimals, sign=True)} ms "
+        f"[95 % CI {_fmt(lo, decimals)}, {_fmt(hi, decimals)}] (n={n} pairs)"
     )
+    excludes_zero = lo > 0 or hi < 0
+    small = reference is not None and abs(delta) <= min_change_pct / 100 * abs(reference)
+    if excludes_zero and not small:
+        way = "slower" if lo > 0 else "faster"
+        return f"{b} is {way} than {a} on {name}: {figure}"
+    why = (
+        f", within {min_change_pct:g} % of {a}'s median {reference:,.{decimals}f} ms"
+        if excludes_zero and reference is not None
+        else ""
+    )
+    return f"no clear difference in {name} between {b} and {a}: {figure}{why}"
 
 
 def compare_pair(
@@ -78,6 +96,7 @@ def compare_pair(
     if result is None:
         return None
     delta, lo, hi = result
+    reference = float(np.median(xs))
     return Comparison(
         a=a_label,
         b=b_label,
@@ -86,7 +105,7 @@ def compare_pair(
         delta_p50_ms=delta,
         ci95_low=lo,
         ci95_high=hi,
-        statement=statement(a_label, b_label, metric, delta, lo, hi, len(xs)),
+        statement=statement(a_label, b_label, metric, delta, lo, hi, len(xs), reference),
     )
 
 

@@ -174,8 +174,10 @@ def unpaired_delta_ci(
     n_boot: int = 4000,
     seed: int = 0,
     presorted: bool = False,
+    confidence: float = 0.95,
 ) -> tuple[float, float, float] | None:
-    """Difference ``stat(b) − stat(a)`` of two independent samples with a 95 % bootstrap CI.
+    """Difference ``stat(b) − stat(a)`` of two independent samples with a 95 % bootstrap CI
+    (``confidence``: another level, e.g. a Bonferroni-corrected one for a family of tests).
 
     For runs that were not measured side by side (two runs of the same target on different
     days), so no pairing is possible. NaN dropped (``presorted``: both already sorted and
@@ -191,7 +193,8 @@ def unpaired_delta_ci(
     boots = bootstrap_stat_draws(b_arr, stat, n_boot, rng, presorted=True) - bootstrap_stat_draws(
         a_arr, stat, n_boot, rng, presorted=True
     )
-    lo, hi = np.percentile(boots, [2.5, 97.5])
+    tail = 50.0 * (1.0 - confidence)
+    lo, hi = np.percentile(boots, [tail, 100.0 - tail])
     sa, sb = percentile(a_arr, stat, presorted=True), percentile(b_arr, stat, presorted=True)
     assert sa is not None and sb is not None
     return sb - sa, float(lo), float(hi)
@@ -205,18 +208,22 @@ def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def proportion_delta_ci(
-    k_a: int, n_a: int, k_b: int, n_b: int
+    k_a: int, n_a: int, k_b: int, n_b: int, confidence: float = 0.95
 ) -> tuple[float, float, float] | None:
-    """Difference of two rates ``k_b/n_b − k_a/n_a`` with Newcombe's 95 % hybrid score CI.
+    """Difference of two rates ``k_b/n_b − k_a/n_a`` with Newcombe's 95 % hybrid score CI
+    (``confidence``: another level).
 
     Used for error rates: well behaved at 0 % and with few errors, where a normal interval is
     not. None when either side has no requests.
     """
     if n_a == 0 or n_b == 0:
         return None
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     pa, pb = k_a / n_a, k_b / n_b
-    la, ua = _wilson(k_a, n_a)
-    lb, ub = _wilson(k_b, n_b)
+    la, ua = _wilson(k_a, n_a, z)
+    lb, ub = _wilson(k_b, n_b, z)
     d = pb - pa
     lo = d - float(np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2))
     hi = d + float(np.sqrt((ub - pb) ** 2 + (pa - la) ** 2))

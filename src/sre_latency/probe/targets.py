@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sre_latency.core.catalogue import DEFAULT_MODEL, resolve_model
+from sre_latency.core.catalogue import DEFAULT_MODEL, check_model_name, resolve_model
 from sre_latency.errors import ConfigError
 from sre_latency.probe.providers import PROVIDERS
 from sre_latency.probe.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_DEFAULT_URL
@@ -51,8 +51,8 @@ PROVIDER_ALIASES = {"direct": ["anthropic"], "all": list(PROVIDERS), "both": lis
 
 
 def parse_providers(names: Sequence[str], default: Sequence[str]) -> list[str]:
-    """Provider names as typed (``direct`` means anthropic, ``all``/``both`` every provider);
-    none given means ``default``."""
+    """Provider names as typed (``direct`` means anthropic, ``all``/``both`` every provider: the
+    original plugin's names); none given means ``default``."""
     out: list[str] = []
     for name in names or default:
         key = name.strip().lower()
@@ -86,16 +86,21 @@ def build_targets(
     *,
     geo: str = "us",
     bedrock: BedrockVariants | None = None,
+    raw_ids: Sequence[str] = (),
 ) -> list[Target]:
-    """Targets in a stable order: providers as given, then models, then Bedrock variants."""
-    models = list(models) or [DEFAULT_MODEL]
-    several = len(models) > 1
+    """Targets in a stable order: providers as given, then models (short names and full ids,
+    checked; then ``raw_ids``, sent as typed), then Bedrock variants."""
+    for name in models:
+        check_model_name(name)
+    named = [(name, False) for name in models] + [(raw, True) for raw in raw_ids]
+    named = named or [(DEFAULT_MODEL, False)]
+    several = len(named) > 1
     variants = (bedrock or BedrockVariants()).expand()
     targets: list[Target] = []
     for provider in providers:
         url = base_url(provider, env)
-        for name in models:
-            model = resolve_model(name, provider, geo)
+        for name, raw in named:
+            model = name if raw else resolve_model(name, provider, geo)
             suffixes = variants if provider == "bedrock" else [("", {})]
             for suffix, options in suffixes:
                 label = f"{provider}{suffix}" + (f"/{name}" if several else "")

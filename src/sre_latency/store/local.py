@@ -1,7 +1,9 @@
 """Run files on the local disk, under ``<home>/runs`` (the default store).
 
-Run files are ``<run_id>.json`` (or a name the user chose); a run in progress has its journal
-``<name>.jsonl`` beside it. ``home`` is ``$SRE_LATENCY_HOME``, else the platform's user data dir.
+Run files are ``<run_id>.json`` (or a name the user chose, anywhere: the store's index finds
+it); a run in progress has its journal ``<name>.jsonl`` beside it. The latest run is the newest
+by ``created_at`` (``store.index``). ``home`` is ``$SRE_LATENCY_HOME``, else the platform's user
+data dir.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from sre_latency.core.contract import Run, Sample
 from sre_latency.errors import ConfigError, StoreError
-from sre_latency.store import resolve
+from sre_latency.store import index, resolve
 from sre_latency.store.files import parse_run, write_atomic
 from sre_latency.store.journal import JOURNAL_SUFFIX, Journal, journal_path, run_from_journal
 
@@ -46,6 +48,7 @@ class LocalRunWriter:
             parent_is_a_file = isinstance(exc, FileExistsError | NotADirectoryError)
             why = "a parent is not a directory" if parent_is_a_file else exc.strerror
             raise ConfigError(f"cannot write the run file {path}: {why or exc}.") from None
+        index.record(store.runs_dir, path, run.run_id, run.kind, run.created_at)
 
     @property
     def location(self) -> str:
@@ -118,45 +121,51 @@ class LocalStore:
     def save(self, run: Run, path: Path | None = None) -> Path:
         path = path or self.path_for(run.run_id)
         write_atomic(path, run.model_dump_json(indent=1, by_alias=True))
+        index.record(self.runs_dir, path, run.run_id, run.kind, run.created_at)
         return path
 
-    def list_paths(self) -> list[Path]:
-        """Run files (and journals of unfinished runs), newest first by run id."""
-        if not self.runs_dir.is_dir():
-            return []
-        found: dict[str, Path] = {}
-        for p in self.runs_dir.iterdir():
-            if p.name.startswith("."):
-                continue
-            if p.suffix == ".json":
-                found[p.stem] = p
-            elif p.suffix == JOURNAL_SUFFIX:
-                found.setdefault(p.stem, p)
+    def list_paths(self, kinds: tuple[str, ...] | None = None) -> list[Path]:
+        """Run files (and journals of unfinished runs) of ``kinds`` (None: any), newest
+        ``created_at`` first; with no ``kinds``, files that are not runs come last."""
+        entries = index.newest_first(self.runs_dir, kinds)
+        paths = [e.path for e in entries]
+        if kinds is None:
+            listed = set(paths)
+            paths += sorted(p for p in index.candidate_files(self.runs_dir) if p not in listed)
+        return paths
 
-        def newest_first(stem: str) -> tuple[str, int]:
-            # the id's UTC second first; within one second the file written last wins
-            try:
-                mtime_ns = found[stem].stat().st_mtime_ns
-            except OSError:
-                mtime_ns = 0
-            return stem.split("-", 1)[0], mtime_ns
-
-        return [found[k] for k in sorted(found, key=newest_first, reverse=True)]
-
-    def latest(self) -> Path:
-        paths = self.list_paths()
-        if not paths:
-            raise StoreError(
-                f"no runs under {self.runs_dir} yet; measure one with "
-                "`sre-latency benchmark --emulate` (no API key needed)."
-            )
-        return paths[0]
-
-    def resolve(self, ref: str | None, *, confined: bool = False) -> Path:
-        """A run id, a file name under the runs dir, or a path; None means the latest run."""
-        return resolve.resolve_run(
-            ref, root=self.home, runs_dir=self.runs_dir, latest=self.latest, confined=confined
+    def latest(self, kinds: tuple[str, ...] | None = None, *, within: Path | None = None) -> Path:
+        """The newest run of ``kinds`` (None: any), optionally only under ``within``."""
+        paths = [
+            p for p in self.list_paths(kinds) if within is None or resolve.inside(Path(p), within)
+        ]
+        if paths:
+            return paths[0]
+        if kinds is not None:
+            others = [e.kind for e in index.newest_first(self.runs_dir)]
+            if others:
+                counts = [(others.count(k), k) for k in dict.fromkeys(others)]
+                there = ", ".join(f"{n} {k} run{'s' if n != 1 else ''}" for n, k in counts)
+                raise StoreError(
+                    f"no {' or '.join(kinds)} run under {self.runs_dir} yet, only {there} (name "
+                    "one to read it); measure one with `sre-latency benchmark --emulate` (no API "
+                    "key needed)."
+                )
+        raise StoreError(
+            f"no runs under {self.runs_dir} yet; measure one with "
+            "`sre-latency benchmark --emulate` (no API key needed)."
         )
+
+    def resolve(
+        self, ref: str | None, *, confined: bool = False, kinds: tuple[str, ...] | None = None
+    ) -> Path:
+        """A run id, a file name under the runs dir, or a path; None means the latest run (of
+        ``kinds``, when given)."""
+        within = self.home if confined else None
+        return resolve.resolve_run(
+            ref, root=self.home, runs_dir=self.runs_dir,
+            latest=lambda: self.latest(kinds, within=within), confined=confined,
+        )  # fmt: skip
 
     def read_bytes(self, path: Path) -> bytes:
         try:

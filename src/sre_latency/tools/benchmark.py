@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
-from sre_latency.analysis.load_models import TargetRates
-from sre_latency.core.contract import ClientHealth, Run, RunConfig, RunKind, Sample
+from sre_latency.core.contract import RunConfig, RunKind, Sample
 from sre_latency.probe.handle import RunHandle
 from sre_latency.store import RunStore
+from sre_latency.tools.benchmark_result import (
+    BenchmarkResult,
+    TargetRow,
+    benchmark_result,
+    headline_comparisons,
+    one_line_summary,
+    target_rows,
+)
 from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.probe_options import ProbeOptions, run_output
 from sre_latency.tools.store_option import store_for
@@ -124,7 +130,7 @@ class BenchmarkOptions(ProbeOptions):
     @field_validator("providers", mode="before")
     @classmethod
     def _providers(cls, value: object) -> list[str]:
-        return split_list(value)  # type: ignore[arg-type]
+        return split_list(value, "provider: choose from anthropic, bedrock, openai or all")  # type: ignore[arg-type]
 
     @field_validator("bedrock_latency")
     @classmethod
@@ -134,68 +140,6 @@ class BenchmarkOptions(ProbeOptions):
         return value
 
 
-class TargetRow(BaseModel):
-    """One target's headline figures (milliseconds, tokens per second)."""
-
-    label: str
-    provider: str
-    model: str
-    n: int
-    ok: int
-    error_rate: float
-    ttft_p50_ms: float | None
-    ttft_p99_ms: float | None
-    total_p50_ms: float | None
-    total_p99_ms: float | None
-    itl_mean_ms: float | None
-    output_tps_mean: float | None
-    errors_by_class: dict[str, int]
-
-
-def target_rows(run: Run) -> list[TargetRow]:
-    rows = []
-    for label, result in run.providers.items():
-        s = result.summary
-        rows.append(
-            TargetRow(
-                label=label,
-                provider=result.provider,
-                model=result.model,
-                n=s.n,
-                ok=s.ok,
-                error_rate=s.error_rate,
-                ttft_p50_ms=s.ttft_ms.p50 if s.ttft_ms else None,
-                ttft_p99_ms=s.ttft_ms.p99 if s.ttft_ms else None,
-                total_p50_ms=s.total_ms.p50 if s.total_ms else None,
-                total_p99_ms=s.total_ms.p99 if s.total_ms else None,
-                itl_mean_ms=s.itl_ms.mean if s.itl_ms else None,
-                output_tps_mean=s.output_tps.mean if s.output_tps else None,
-                errors_by_class=dict(s.errors_by_class),
-            )
-        )
-    return rows
-
-
-class BenchmarkResult(BaseModel):
-    """What a benchmark found, readable as bare JSON."""
-
-    run_id: str
-    path: str
-    complete: bool
-    valid: bool
-    validity_notes: list[str]
-    finished: int
-    planned: int
-    targets: list[TargetRow]
-    comparisons: list[str]
-    client_health: ClientHealth | None = None
-    summary: str
-    throughput: list[TargetRates] = Field(
-        default_factory=list,
-        description="requests/s, output tokens/s and goodput/s per target and for all targets",
-    )
-
-
 def run_config(opts: BenchmarkOptions, providers: list[str], transport: str) -> RunConfig:
     """Every knob of the run, as the run file records it."""
     from sre_latency.tools.emulation import emulator_overrides
@@ -203,7 +147,7 @@ def run_config(opts: BenchmarkOptions, providers: list[str], transport: str) -> 
 
     return RunConfig(
         providers=providers,
-        models=opts.model,
+        models=[*opts.model, *opts.model_id],
         n=opts.n,
         prompt_size=opts.prompt_size,
         max_tokens=opts.max_tokens,
@@ -312,78 +256,17 @@ async def run_benchmark(
     return benchmark_result(run, handle.location, *handle.progress())
 
 
-def benchmark_result(run: Run, path: str | Path, finished: int, planned: int) -> BenchmarkResult:
-    from sre_latency.analysis.load import run_rates
-    from sre_latency.core.slo import DEFAULT_GOODPUT
-
-    rows = target_rows(run)
-    comparisons = headline_comparisons(run)
-    rates = run_rates(run, DEFAULT_GOODPUT)
-    return BenchmarkResult(
-        run_id=run.run_id,
-        path=str(path),
-        complete=run.complete,
-        valid=run.valid,
-        validity_notes=run.validity_notes,
-        finished=finished,
-        planned=planned,
-        targets=rows,
-        comparisons=comparisons,
-        client_health=run.client_health,
-        summary=one_line_summary(run, rows, comparisons, finished, planned)
-        + throughput_phrase(run, rates),
-        throughput=rates,
-    )
-
-
-def throughput_phrase(run: Run, rates: list[TargetRates]) -> str:
-    """``"; 13.3 req/s, 854 output tok/s, goodput 13.3 req/s (n=…)"`` (and late sends, if any)."""
-    from sre_latency.analysis.throughput import describe
-
-    text = ""
-    overall = rates[-1] if rates else None
-    if overall is not None and overall.request_rate_per_s is not None:
-        text += f"; {describe(overall)}"
-    late = run.client_health.late_sends if run.client_health else None
-    if late:
-        text += f"; schedule_lag: {late} planned sends left out, too late to keep the plan"
-    return text
-
-
-def headline_comparisons(run: Run) -> list[str]:
-    """TTFT and total time of every target against the first one, and of each Bedrock variant
-    against plain Bedrock: the sentences a person asks for (the run file keeps them all)."""
-    labels = list(run.providers)
-    if not labels:
-        return []
-    base = labels[0]
-    return [
-        c.statement
-        for c in run.comparisons
-        if c.metric in ("ttft_ms", "total_ms")
-        and (c.a == base or c.b.startswith(f"{c.a.split('/')[0]}+"))
-    ]
-
-
-def one_line_summary(
-    run: Run, rows: list[TargetRow], comparisons: list[str], finished: int, planned: int
-) -> str:
-    """What a person would say: TTFT p50 per target, errors, the first comparison, caveats."""
-    parts = []
-    for row in rows:
-        ttft = f"TTFT p50 {row.ttft_p50_ms:.0f} ms" if row.ttft_p50_ms is not None else "no TTFT"
-        errors = f", {row.error_rate:.0%} errors" if row.n and row.error_rate else ""
-        parts.append(f"{row.label} {ttft} (n={row.ok}{errors})")
-    text = "; ".join(parts) if parts else "no targets"
-    if comparisons:
-        text += f"; {comparisons[0]}"
-    if not run.complete:
-        text += f"; stopped early after {finished}/{planned} requests"
-    if not run.valid:
-        text += "; NOT VALID: the client was saturated"
-    return text
-
-
+__all__ = [
+    "BenchmarkOptions",
+    "BenchmarkResult",
+    "TargetRow",
+    "benchmark_result",
+    "headline_comparisons",
+    "one_line_summary",
+    "run_benchmark",
+    "start_benchmark",
+    "target_rows",
+]
 OPTIONS = BenchmarkOptions
 RESULT = "sre_latency.tools.benchmark:BenchmarkResult"
 start = start_benchmark

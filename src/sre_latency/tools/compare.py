@@ -15,10 +15,14 @@ from sre_latency.tools.options import Face, split_list
 from sre_latency.tools.store_option import StoreOptions, store_for
 
 DESCRIPTION = """\
-Compare saved runs side by side per target: p50/p90/p99/mean and error rate, and each later
-run's change against the first with a 95 % bootstrap CI. A regression is flagged only when the
-CI excludes zero and the change exceeds min_change_pct. Use it to answer "did it get slower
-since last week?". Reads run files only; costs nothing."""
+Compare saved runs side by side per target (paired by provider, model and Bedrock variant):
+p50/p90/p99/mean and error rate, and each later run's change against the first with a 95 %
+bootstrap CI (simultaneous over every test of the call, so two runs of one profile are flagged
+at most 1 time in 20). A regression is flagged only when the CI excludes zero and the change
+exceeds min_change_pct; p99 is tested only from n = 368 per run. When the runs' conditions
+differ (model, prompt size, max_tokens, concurrency, cold/warm, emulated or real, endpoint) it
+says so and flags nothing unless allow_different_conditions. Use it to answer "did it get
+slower since last week?". Reads run files only; costs nothing."""
 
 
 class CompareOptions(StoreOptions, ByOptions):
@@ -27,7 +31,11 @@ class CompareOptions(StoreOptions, ByOptions):
         description="two or more run ids, file names or paths; the first is the baseline",
     )
     latest: Annotated[int | None, Face(metavar="N", agent_le=20)] = Field(
-        None, ge=2, le=1000, description="instead of runs: compare the N newest runs (oldest first)"
+        None,
+        ge=2,
+        le=1000,
+        description="instead of runs: compare the N newest benchmark runs by measurement time "
+        "(oldest first)",
     )
     dir: Annotated[
         str | None,
@@ -39,6 +47,11 @@ class CompareOptions(StoreOptions, ByOptions):
     )
     min_change_pct: float = Field(
         5.0, ge=0, le=1000, description="smallest relative change flagged, in percent"
+    )
+    allow_different_conditions: bool = Field(
+        False,
+        description="judge changes even when the runs' conditions differ (model, prompt size, "
+        "max_tokens, concurrency, cold/warm, emulated or real, endpoint)",
     )
     fail_on_regression: Annotated[
         bool, Face(only="cli", why_only="an exit-code gate for CI scripts")
@@ -65,8 +78,33 @@ def _refs(opts: CompareOptions, store: RunStore, confined: bool) -> list:
         if not Path(opts.dir).is_dir():
             raise ConfigError(f"{opts.dir} is not a directory of run files.")
         store = open_store(Path(opts.dir))
-    paths = store.list_paths()[: opts.latest]
+    if opts.by == "location":  # the monitor's runs and benchmarks, pooled per place
+        from sre_latency.analysis.columns import ANALYSED_KINDS
+
+        kind = "measured"
+        paths = store.list_paths(kinds=tuple(k for k in ANALYSED_KINDS if k != "session"))
+    else:
+        kind, paths = _newest_of_one_kind(store)
+    paths = paths[: opts.latest]
+    if len(paths) < 2:
+        raise ConfigError(
+            f"nothing to compare: {len(paths)} {kind} run(s) under {store.location}; measure "
+            "another with `sre-latency benchmark --emulate`, or name the runs to compare."
+        )
     return list(reversed(paths))  # oldest first: the first is the baseline
+
+
+def _newest_of_one_kind(store: RunStore) -> tuple[str, list]:
+    """The runs of the kind the newest default-kind run has (benchmarks, or session runs),
+    newest first: ``--latest N`` never mixes them, nor picks up a one-request check."""
+    from sre_latency.analysis.columns import DEFAULT_KINDS
+
+    newest = store.list_paths(kinds=DEFAULT_KINDS)[:1]
+    for kind in DEFAULT_KINDS:
+        paths = store.list_paths(kinds=(kind,))
+        if not newest or paths[:1] == newest:
+            return kind, paths
+    return DEFAULT_KINDS[0], []
 
 
 def run(opts: CompareOptions, *, store: RunStore | None = None, confined: bool = False):
@@ -82,7 +120,12 @@ def run(opts: CompareOptions, *, store: RunStore | None = None, confined: bool =
         from sre_latency.tools.by_location import compare_by_location
 
         return compare_by_location(cols, opts)
-    return compare(cols, metrics=opts.metrics, min_change_pct=opts.min_change_pct)
+    return compare(
+        cols,
+        metrics=opts.metrics,
+        min_change_pct=opts.min_change_pct,
+        allow_different_conditions=opts.allow_different_conditions,
+    )
 
 
 OPTIONS = CompareOptions

@@ -25,8 +25,9 @@ class GradeOptions(StoreOptions):
     )
     slo: Annotated[str | None, Face(metavar="FILE")] = Field(
         None,
-        description="an SLO table in TOML (MCP: a file under the results root); default: TTFT "
-        "p50 ≤ 500/800/1200/2000 ms for A/B/C/D, TTFT p99, output tokens/s, error rate",
+        description="an SLO table in TOML (MCP: a file under the results root); default: the "
+        "built-in table, A/B/C/D at TTFT p50 ≤ 500/800/1200/2000 ms, TTFT p99 ≤ "
+        "1500/2500/4000/6000 ms, output tokens/s mean ≥ 80/60/40/20 and error rate ≤ 0/1/5/10 %",
     )
     threshold: Annotated[list[str], Face(repeat=True, metavar="EXPR", agent_max_length=50)] = Field(
         default_factory=list,
@@ -45,12 +46,12 @@ class GradeOptions(StoreOptions):
 
 def run(opts: GradeOptions, *, store: RunStore | None = None, confined: bool = False):
     """Grade the run ``opts.run`` names (None: the latest)."""
-    from sre_latency.analysis.columns import load_columns
+    from sre_latency.analysis.columns import DEFAULT_KINDS, load_columns
     from sre_latency.analysis.grade import grade
     from sre_latency.store.resolve import file_under_root
 
     store = store_for(opts, store)
-    path = store.resolve(opts.run, confined=confined)
+    path = store.resolve(opts.run, confined=confined, kinds=DEFAULT_KINDS)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     cols = load_columns(path, store)
     if slo is None and cols.kind == "session":  # whole sessions, not requests

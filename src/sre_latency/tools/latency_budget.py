@@ -57,9 +57,11 @@ class LatencyBudgetOptions(ProbeOptions):
     warmup: Annotated[int, Face(agent_le=20)] = Field(
         2, ge=0, le=1000, description="discarded warm-up requests per target in each mode"
     )
-    seed: int | None = Field(None, description="seed of the interleaving order")
+    seed: int | None = Field(None, description="seed of the interleaving order (default: drawn)")
     output: Annotated[str | None, Face(metavar="FILE")] = Field(
-        None, description="where to save the merged run (CLI: a path; MCP: a new file name)"
+        None,
+        description="where to save the merged run (CLI: a path; MCP: a new file name); "
+        "default <run_id>.json in the results root",
     )
 
     @field_validator("providers", mode="before")

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from sre_latency.core.conditions import Conditions
 from sre_latency.errors import ConfigError, CredentialsError
 from sre_latency.store import RunStore
 from sre_latency.tools.options import Face
@@ -57,6 +58,8 @@ class LatencyCheckResult(BaseModel):
     providers: list[ProviderCheck]
     skipped: list[str] = Field(description="providers without credentials (with provider=all)")
     summary: str
+    emulated: bool = Field(False, description="measured against the built-in emulator")
+    conditions: Conditions | None = None
 
 
 def _available(provider: str, opts: LatencyCheckOptions) -> bool:
@@ -68,7 +71,9 @@ def _available(provider: str, opts: LatencyCheckOptions) -> bool:
     from sre_latency.probe.targets import build_targets
 
     env = dict(os.environ)
-    targets = build_targets([provider], opts.model, env, geo=opts.bedrock_geo)  # bad flags raise
+    targets = build_targets(
+        [provider], opts.model, env, geo=opts.bedrock_geo, raw_ids=opts.model_id
+    )  # bad flags raise
     try:
         build_adapters(targets, ProbeSettings(env=env, bedrock_api=opts.bedrock_api))
     except ConfigError:  # missing key, or Bedrock without credentials or region
@@ -105,12 +110,17 @@ async def latency_check(
     handle = await start_benchmark(bench, store=store, kind="latency_check", confined=confined)
     run = await handle.wait()
     rows = [_check_row(label, result) for label, result in run.providers.items()]
+    from sre_latency.tools.benchmark_result import run_conditions
+
+    summary = check_summary(rows, skipped)
     return LatencyCheckResult(
         run_id=run.run_id,
         path=handle.location,
         providers=rows,
         skipped=skipped,
-        summary=check_summary(rows, skipped),
+        summary=f"EMULATED: {summary}" if opts.emulate else summary,
+        emulated=opts.emulate,
+        conditions=run_conditions(run),
     )
 
 

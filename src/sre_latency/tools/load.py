@@ -157,7 +157,9 @@ def engine_kit(opts: Any, providers: list[str], emulator: Any) -> EngineKit:
     if emulator is not None:
         env = emulator_env(env, emulator.base_url, emulator.emulator.profile)
     variants = BedrockVariants(opts.bedrock_guardrail, opts.bedrock_latency)
-    targets = build_targets(providers, opts.model, env, geo=opts.bedrock_geo, bedrock=variants)
+    targets = build_targets(
+        providers, opts.model, env, geo=opts.bedrock_geo, bedrock=variants, raw_ids=opts.model_id
+    )
     settings = ProbeSettings(env=env, bedrock_api=opts.bedrock_api, bedrock_geo=opts.bedrock_geo)
     deadlines = Deadlines(
         connect_s=opts.connect_timeout_s,

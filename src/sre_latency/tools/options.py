@@ -57,8 +57,12 @@ def fields_for(options: type[BaseModel], face: FaceName) -> list[str]:
     return [n for n in options.model_fields if face_of(options, n).only in (None, face)]
 
 
-def split_list(value: str | Sequence[str] | None) -> list[str]:
-    """``"a,b"`` or ``["a", "b,c"]`` → ``["a", "b", "c"]``, blanks and duplicates dropped."""
+def split_list(value: str | Sequence[str] | None, what: str | None = None) -> list[str]:
+    """``"a,b"`` or ``["a", "b,c"]`` → ``["a", "b", "c"]``, blanks and duplicates dropped.
+
+    With ``what`` (e.g. "provider"), a value given but naming nothing (``","``) is refused
+    rather than read as "not given", which would silently fall back to the default.
+    """
     if value is None:
         return []
     items = [value] if isinstance(value, str) else list(value)
@@ -68,6 +72,8 @@ def split_list(value: str | Sequence[str] | None) -> list[str]:
             part = part.strip()
             if part and part not in out:
                 out.append(part)
+    if what and not out and any(str(item) for item in items):
+        raise ValueError(f"names no {what} (got {value!r})")
     return out
 
 

@@ -24,7 +24,14 @@ class ProbeOptions(StoreOptions, EmulatorOptions):
     model: Annotated[list[str], Face(metavar="NAMES")] = Field(
         default_factory=list,
         description="model short names (haiku-4.5, sonnet-4.5, opus-4.6 …) or full ids, "
-        "comma-separated; several make one target per provider × model (default haiku-4.5)",
+        "comma-separated; several make one target per provider × model; a name that is "
+        "neither is refused with the closest short name (default haiku-4.5)",
+    )
+    model_id: Annotated[list[str], Face(metavar="IDS")] = Field(
+        default_factory=list,
+        description="model ids sent as typed to every provider, not checked against the known "
+        "names (a gateway's own ids), comma-separated; with model, both are measured "
+        "(default: none)",
     )
     max_tokens: Annotated[int, Face(agent_le=8192)] = Field(
         64, ge=1, le=200_000, description="output token cap per request"
@@ -62,10 +69,10 @@ class ProbeOptions(StoreOptions, EmulatorOptions):
         "us", description=f"Bedrock inference-profile geography ({', '.join(BEDROCK_GEOS)})"
     )
 
-    @field_validator("model", mode="before")
+    @field_validator("model", "model_id", mode="before")
     @classmethod
     def _names(cls, value: object) -> list[str]:
-        return split_list(value)  # type: ignore[arg-type]
+        return split_list(value, "model")  # type: ignore[arg-type]
 
     @field_validator("bedrock_geo")
     @classmethod

@@ -53,27 +53,29 @@ def _output_path(store: RunStore, opts: ReportOptions, run_path: Path, confined:
         same = path.resolve() == Path(str(run_path)).resolve()  # S3: never a local file
     except OSError:
         same = False
-    if same or path.suffix == ".jsonl" or _is_run_file(path):
+    pending = path.suffix != ".jsonl" and _is_run_file(path.with_suffix(".jsonl"))
+    if same or path.suffix == ".jsonl" or _is_run_file(path) or pending:
+        what = "the run file of a run whose journal is beside it" if pending else "a run file"
         raise ConfigError(
-            f"{path} is a run file (or its journal); refusing to write a report over it. "
+            f"{path} is {what} (or a journal); refusing to write a report over it. "
             "Choose another --output."
         )
     return path
 
 
 def _is_run_file(path: Path) -> bool:
-    """Whether ``path`` holds a run file (its first bytes carry the run's schema header)."""
+    """Whether ``path`` holds a run file or a journal (its first bytes carry a run header)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(8192)
     except OSError:
         return False
-    return b'"schema_version"' in head and b'"run_id"' in head
+    return b'"run_id"' in head and (b'"schema_version"' in head or b'"type":"header"' in head)
 
 
 def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = False):
     """The report of ``opts.run``; with ``output``, also the document, written atomically."""
-    from sre_latency.analysis.columns import load_columns
+    from sre_latency.analysis.columns import DEFAULT_KINDS, load_columns
     from sre_latency.analysis.report.build import build_report, render
     from sre_latency.core.slo import load_slo_file
     from sre_latency.store import write_atomic
@@ -88,7 +90,7 @@ def run(opts: ReportOptions, *, store: RunStore | None = None, confined: bool = 
     elif opts.latest is not None:
         raise ConfigError("--latest pools runs for --by location; without it, name one run.")
     else:
-        path = store.resolve(opts.run, confined=confined)
+        path = store.resolve(opts.run, confined=confined, kinds=DEFAULT_KINDS)
     slo = file_under_root(store.home, opts.slo) if confined and opts.slo else opts.slo
     out = _output_path(store, opts, path, confined) if opts.output else None
     cols = cols or load_columns(path, store)

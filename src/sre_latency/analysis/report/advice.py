@@ -106,29 +106,35 @@ def _error_advice(errors: list[ErrorClassReport], targets: list[TargetReport]) -
     return out
 
 
+MIN_N_FOR_TAILS = 20  # below it a p99 is the largest sample or two: no tail to act on
+
+
 def _tail_advice(consistency: list[Consistency], targets: list[TargetReport]) -> list:
     out = []
     for c in consistency:
-        if c.ttft_p99_over_p50 is not None and c.ttft_p99_over_p50 > 3:
-            t = next(t for t in targets if t.label == c.label)
-            out.append(_rec(
-                f"Investigate the TTFT tail of {c.label} (queueing, cold starts, throttling); "
-                "hedged requests or a timeout-and-retry at p95 cut it.",
-                f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 ({t.metrics[0].p50:.0f} "
-                f"ms → {t.metrics[0].p99:.0f} ms, n={t.metrics[0].n})",
-            ))  # fmt: skip
+        t = next(t for t in targets if t.label == c.label)
+        if c.ttft_p99_over_p50 is None or c.ttft_p99_over_p50 <= 3 or t.ok < MIN_N_FOR_TAILS:
+            continue
+        out.append(_rec(
+            f"Investigate the TTFT tail of {c.label} (queueing, cold starts, throttling); "
+            "hedged requests or a timeout-and-retry at p95 cut it.",
+            f"{c.label} TTFT p99 is {c.ttft_p99_over_p50:.1f}× p50 ({t.metrics[0].p50:.0f} "
+            f"ms → {t.metrics[0].p99:.0f} ms, n={t.metrics[0].n})",
+        ))  # fmt: skip
     return out
 
 
 def _target_advice(targets: list[TargetReport]) -> list[Recommendation]:
     out = []
+    few = [t for t in targets if 0 < t.ok < MIN_N_FOR_TAILS]
+    if few:
+        names = ", ".join(t.label for t in few)
+        out.append(_rec(
+            f"Measure more requests for {names} before trusting a p99 (at least "
+            f"{MIN_N_FOR_TAILS}, better 100).",
+            "; ".join(f"{t.label} has n={t.ok} successful samples" for t in few),
+        ))  # fmt: skip
     for t in targets:
-        if 0 < t.ok < 20:
-            out.append(_rec(
-                f"Measure more requests for {t.label} before trusting its p99 (at least 20, "
-                "better 100).",
-                f"{t.label} has n={t.ok} successful samples",
-            ))  # fmt: skip
         tps = t.metrics[2]
         if tps.mean is not None and tps.mean < 40:
             out.append(_rec(

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, PrivateAttr
 
 from sre_latency.analysis.load_models import LoadReport
+from sre_latency.analysis.throughput import Rates
+from sre_latency.core.conditions import Conditions
 
 
 class MetricFigures(BaseModel):
@@ -29,6 +31,8 @@ class TargetReport(BaseModel):
     success_rate: float | None
     grade: str | None
     metrics: list[MetricFigures]
+    endpoint_host: str = ""
+    rates: Rates | None = None  # over the run's span, so targets add up to the run
 
 
 class ErrorClassReport(BaseModel):
@@ -36,23 +40,25 @@ class ErrorClassReport(BaseModel):
     count: int
     share_of_requests: float
     by_target: dict[str, int]
-    examples: list[str]  # distinct messages, secrets redacted
+    examples: list[str]  # one per target: "label (host): message", secrets redacted
 
 
 class ThroughputWindow(BaseModel):
     start_s: float  # seconds after the first request started
-    requests: int
+    span_s: float  # the part of the window the run covered (the last one may be partial)
+    requests: int  # started in the window
     errors: int
-    requests_per_min: float
+    requests_per_s: float | None  # over span_s (analysis.throughput.rates)
+    output_tokens_per_s: float | None
     full: bool  # false for the last window when the run ended inside it
 
 
 class ThroughputOverTime(BaseModel):
-    duration_s: float
+    duration_s: float  # first request's start to last request's end
     window_s: float
     windows: list[ThroughputWindow]
-    mean_requests_per_min: float | None  # (n − 1) starts over the span from first to last
-    peak_requests_per_min: float | None  # the busiest full window (the mean if none is full)
+    mean_requests_per_s: float | None  # the run's rate: every request over duration_s
+    peak_requests_per_s: float | None  # the busiest full window (the only window if none is)
     peak_window_start_s: float | None
 
 
@@ -102,4 +108,8 @@ class ReportResult(BaseModel):
     output_format: str = "json"
     summary: str = Field(description="one sentence: the status line and the main finding")
     load: LoadReport | None = None  # throughput, send lag, steps, watched processes
+    emulated: bool = Field(False, description="measured against the built-in emulator")
+    conditions: Conditions | None = None
+    rates: Rates | None = Field(None, description="requests, output tokens and goodput per s")
+    goodput_slo: dict[str, float] = Field(default_factory=dict)
     _document: str | None = PrivateAttr(default=None)  # the rendered report, when not written

@@ -39,7 +39,13 @@ def _thin(n: int) -> np.ndarray:
     return np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
 
 
-def ttft_cdf(cols: RunColumns) -> bytes:
+def _any_ok(cols: RunColumns, metric: str) -> bool:
+    return any(t.ok_values(metric).size for t in cols.targets.values())
+
+
+def ttft_cdf(cols: RunColumns) -> bytes | None:
+    if not _any_ok(cols, "ttft_ms"):
+        return None  # no request succeeded: say so rather than draw empty axes
     fig = _figure()
     ax = fig.add_subplot()
     for t in cols.targets.values():
@@ -57,7 +63,9 @@ def ttft_cdf(cols: RunColumns) -> bytes:
     return _png(fig)
 
 
-def latency_histogram(cols: RunColumns) -> bytes:
+def latency_histogram(cols: RunColumns) -> bytes | None:
+    if not _any_ok(cols, "ttft_ms"):
+        return None
     fig = _figure()
     axes = fig.subplots(1, 2)
     for ax, metric, title in zip(
@@ -101,7 +109,7 @@ def timeline(cols: RunColumns) -> bytes:
     ax.set_ylabel("ms")
     ax.set_title("Every request over time")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the points
     return _png(fig)
 
 
@@ -132,24 +140,26 @@ def error_breakdown(cols: RunColumns) -> bytes | None:
 
 
 def throughput(result) -> bytes | None:
-    """Requests per minute per window (a ``ReportResult.throughput``), errors stacked on top."""
+    """Requests per second per window (a ``ReportResult.throughput``), failed ones stacked on
+    top: the same rates as the report's text (``analysis.throughput``)."""
     tp = result.throughput
     if not tp.windows:
         return None
     fig = _figure(8.0, 2.6)
     ax = fig.add_subplot()
     starts = np.array([w.start_s for w in tp.windows])
-    scale = 60.0 / tp.window_s
-    ok = np.array([(w.requests - w.errors) * scale for w in tp.windows])
-    failed = np.array([w.errors * scale for w in tp.windows])
+    rate = np.array([w.requests_per_s or 0.0 for w in tp.windows])
+    share_failed = np.array([w.errors / w.requests if w.requests else 0.0 for w in tp.windows])
+    failed = rate * share_failed
+    ok = rate - failed
     ax.bar(starts, ok, width=tp.window_s * 0.9, align="edge", label="succeeded")
     ax.bar(starts, failed, bottom=ok, width=tp.window_s * 0.9, align="edge",
            color=_ERROR_COLOUR, label="failed")  # fmt: skip
-    ax.set_xlabel(f"seconds since the first request ({tp.window_s:g} s windows)")
-    ax.set_ylabel("requests / min")
-    ax.set_title("Throughput over time")
+    ax.set_xlabel(f"seconds since the first request ({tp.window_s:.3g} s windows)")
+    ax.set_ylabel("requests / s")
+    ax.set_title(f"Throughput over time (mean {tp.mean_requests_per_s or 0:.3g} req/s)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the bars
     return _png(fig)
 
 

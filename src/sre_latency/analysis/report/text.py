@@ -50,11 +50,18 @@ def target_rows(result: ReportResult) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+EMULATED_BANNER = (
+    "EMULATED run: these figures come from the built-in emulator, not a real API; they show "
+    "how the tool and your alerts behave, not how fast Claude is."
+)
+
+
 def markdown(result: ReportResult) -> str:
     r = result
-    out = [
-        f"# Latency report — run {r.run_id}",
-        "",
+    out = [f"# Latency report — run {r.run_id}", ""]
+    if r.emulated:
+        out += [f"> **{EMULATED_BANNER}**", ""]
+    out += [
         f"**{r.status_line}.**",
         "",
         f"Main finding: {r.main_finding}",
@@ -62,8 +69,11 @@ def markdown(result: ReportResult) -> str:
         f"Measured {r.created_at[:19]} UTC from {r.environment}; kind {r.kind}.",
         "",
     ]
+    if r.conditions is not None:
+        out += [f"Conditions: {r.conditions.line()}.", ""]
     out += [f"> Note: {n}" for n in r.notes] + ([""] if r.notes else [])
     out += ["## Targets", "", *_table(*target_rows(r))]
+    out += ["## Throughput", "", *_md_rates(r)]
     out += ["## Errors", "", *_md_errors(r)]
     out += ["## Throughput over time", "", *_md_throughput(r)]
     out += load_markdown(r.load)
@@ -82,6 +92,41 @@ def load_markdown(load) -> list[str]:
     return section(load)
 
 
+def rate(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def rate_rows(r: ReportResult) -> tuple[list[str], list[list[str]]]:
+    """Requests, output tokens and good requests per second, per target and for the run."""
+    header = ["target", "requests", "req/s", "output tok/s", "goodput (req/s)"]
+    rows = []
+    for label, x in [(t.label, t.rates) for t in r.targets] + [("all targets", r.rates)]:
+        if x is None:
+            continue
+        rows.append([label, f"{x.n:,}", rate(x.request_rate_per_s),
+                     rate(x.output_tokens_per_s), rate(x.goodput_per_s)])  # fmt: skip
+    return header, rows
+
+
+def rates_caption(r: ReportResult) -> str:
+    slo = ", ".join(
+        f"{k} {'≥' if k == 'output_tps' else '≤'} {v:g}" for k, v in r.goodput_slo.items()
+    )
+    span = r.rates.span_s if r.rates is not None else None
+    if span is None:
+        return "No rate: a rate needs at least two requests over a span of time."
+    return (
+        f"Over the run's {seconds(span)} (first request's start to last request's end); a target's "
+        f"rates are over the same span, so they add up. Good = succeeded with {slo}."
+    )
+
+
+def _md_rates(r: ReportResult) -> list[str]:
+    return [rates_caption(r), "", *_table(*rate_rows(r))]
+
+
 def _md_errors(r: ReportResult) -> list[str]:
     if not r.errors:
         return ["No request failed.", ""]
@@ -90,25 +135,39 @@ def _md_errors(r: ReportResult) -> list[str]:
          ", ".join(f"{k} {v}" for k, v in e.by_target.items()), "<br>".join(e.examples)]
         for e in r.errors
     ]  # fmt: skip
-    return _table(["class", "count", "share", "by target", "examples"], rows)
+    return _table(["class", "count", "share", "by target", "example per target"], rows)
+
+
+def throughput_caption(r: ReportResult) -> str | None:
+    tp = r.throughput
+    if not tp.windows:
+        return None
+    k = len(tp.windows)
+    return (
+        f"{k} window{'s' if k != 1 else ''} of {seconds(tp.window_s)} over "
+        f"{seconds(tp.duration_s)}; mean {rate(tp.mean_requests_per_s)} req/s, busiest window "
+        f"{rate(tp.peak_requests_per_s)} req/s at +{tp.peak_window_start_s or 0:.2f} s."
+    )
+
+
+def seconds(value: float) -> str:
+    """``0.0165`` → ``16.5 ms``; ``5.98`` → ``5.98 s``; ``125.3`` → ``125 s``."""
+    if value < 1:
+        return f"{1000 * value:.3g} ms"
+    return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
 
 
 def _md_throughput(r: ReportResult) -> list[str]:
-    tp = r.throughput
-    if not tp.windows:
-        return ["No requests.", ""]
-    head = [
-        f"{len(tp.windows)} windows of {tp.window_s:g} s over {tp.duration_s:.1f} s; "
-        f"mean {num(tp.mean_requests_per_min, 1)} requests/min, peak "
-        f"{num(tp.peak_requests_per_min, 1)} requests/min at +{tp.peak_window_start_s:g} s.",
-        "",
-    ]
+    caption = throughput_caption(r)
+    if caption is None:
+        return ["No rate over time: a rate needs at least two requests.", ""]
     rows = [
-        [f"+{w.start_s:g}" + ("" if w.full else " (partial)"), str(w.requests), str(w.errors),
-         num(w.requests_per_min, 1)]
-        for w in tp.windows[:60]
+        [f"+{w.start_s:.2f}", str(w.requests), str(w.errors), rate(w.requests_per_s),
+         rate(w.output_tokens_per_s)]
+        for w in r.throughput.windows[:60]
     ]  # fmt: skip
-    return head + _table(["start (s)", "requests", "errors", "requests/min"], rows)
+    header = ["start (s)", "requests", "errors", "req/s", "output tok/s"]
+    return [caption, "", *_table(header, rows)]
 
 
 def _md_consistency(r: ReportResult) -> list[str]:

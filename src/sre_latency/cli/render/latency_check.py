@@ -1,39 +1,36 @@
-"""The latency check: one row per provider."""
+"""The latency check: one row per provider, under the conditions it was measured in."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sre_latency.cli.common import show_table
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}" if v >= 10 else f"{v:.1f}"
+
 
 def render(con: Any, result: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="latency check · one request each · times in ms", title_justify="left")
-    for col in ("provider", "status", "TTFT", "total", "connect", "TLS", "tokens", "detail"):
-        table.add_column(
-            col, justify="right" if col in ("TTFT", "total", "connect", "TLS") else "left"
-        )
-
-    def ms(v):
-        return "-" if v is None else f"{v:.0f}" if v >= 10 else f"{v:.1f}"
-
+    mark = " · [bold yellow]EMULATED[/]" if result.emulated else ""
+    if result.conditions is not None:
+        con.print(f"conditions: {result.conditions.line()}")
+    header = ["provider", "status", "TTFT", "total", "connect", "TLS", "tokens"]
+    rows = [
+        [r.label, "ok" if r.status == "ok" else f"[red]{r.error_class}[/]", _ms(r.ttft_ms),
+         _ms(r.total_ms), _ms(r.connect_ms), _ms(r.tls_ms),
+         "-" if r.output_tokens is None else str(r.output_tokens)]
+        for r in result.providers
+    ]  # fmt: skip
+    title = f"latency check {result.run_id}{mark} · one request each · times in ms"
+    show_table(con, header, rows, title=title, right=[2, 3, 4, 5, 6])
     for r in result.providers:
-        detail = r.error if r.error else (r.request_id or "")
-        status = "ok" if r.status == "ok" else f"[red]{r.error_class}[/]"
-        table.add_row(
-            r.label,
-            status,
-            ms(r.ttft_ms),
-            ms(r.total_ms),
-            ms(r.connect_ms),
-            ms(r.tls_ms),
-            "-" if r.output_tokens is None else str(r.output_tokens),
-            detail,
-        )
-    con.print(table)
+        detail = f"{r.error_class}: {r.error}" if r.error else f"request id {r.request_id or '-'}"
+        con.print(f"  {r.label} ({r.model}): {detail}")
     if result.skipped:
         con.print(f"skipped (no credentials): {', '.join(result.skipped)}")
     con.print(result.summary)
+    con.print(f"saved {result.path}")
 
 
 def exit_code(result: Any, opts: Any) -> int:

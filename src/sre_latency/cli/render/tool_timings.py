@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sre_latency.cli.common import show_table
+
 
 def _ms(value: float | None) -> str:
     if value is None:
@@ -12,8 +14,6 @@ def _ms(value: float | None) -> str:
 
 
 def render(out: Any, result: Any) -> None:
-    from rich.table import Table
-
     for note in result.notes:
         out.print(f"[yellow]note:[/] {note}")
     for s in result.sessions:
@@ -23,22 +23,19 @@ def render(out: Any, result: Any) -> None:
             f" + permission {_ms(s.permission_wait_ms)} + idle {_ms(s.user_idle_ms)}"
             f" + startup {_ms(s.startup_ms)} + other {_ms(s.other_ms)}"
         )
-        table = Table(show_edge=False, pad_edge=False, box=None)
-        table.add_column("category", overflow="fold", max_width=32)
-        for col in ("calls", "fail", "total", "wall", "mean", "p50", "p90", "p99", "max"):
-            table.add_column(col, justify="right", no_wrap=True, min_width=5)
+        header = ["category", "calls", "fail", "total", "wall", "mean", "p50", "p90", "p99", "max"]
         rows = []
         for cat in s.categories:
             rows.append(cat)
             if cat.name == "MCP":
                 rows += [_prefixed(m) for m in s.mcp_servers]
         rows += [x for x in (s.subagents, s.subagent_tools) if x is not None]
-        for st in rows:
-            table.add_row(
-                st.name, str(st.calls), str(st.failures), _ms(st.total_ms), _ms(st.wall_ms),
-                _ms(st.mean_ms), _ms(st.p50_ms), _ms(st.p90_ms), _ms(st.p99_ms), _ms(st.max_ms),
-            )  # fmt: skip
-        out.print(table)
+        cells = [
+            [st.name, str(st.calls), str(st.failures), _ms(st.total_ms), _ms(st.wall_ms),
+             _ms(st.mean_ms), _ms(st.p50_ms), _ms(st.p90_ms), _ms(st.p99_ms), _ms(st.max_ms)]
+            for st in rows
+        ]  # fmt: skip
+        show_table(out, header, cells, right=list(range(1, len(header))))  # never cut a name
         if s.slowest_calls:
             slow = ", ".join(
                 f"{c.tool_name} {_ms(c.duration_ms)}{' (failed)' if c.failed else ''}"
@@ -63,7 +60,7 @@ def render(out: Any, result: Any) -> None:
 
 
 def _prefixed(stats):
-    return stats.model_copy(update={"name": f"  {stats.name}"})
+    return stats.model_copy(update={"name": f"  MCP {stats.name}"})
 
 
 def exit_code(result: Any, opts: Any) -> int:

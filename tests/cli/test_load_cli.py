@@ -105,9 +105,9 @@ def test_the_result_carries_throughput_per_target_and_overall_and_says_it(capsys
     argv = ["benchmark", *QUICK, "--providers", "anthropic,openai", "-n", "5", "--json"]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
-    rows = {t["label"]: t for t in result["throughput"]}
-    assert set(rows) == {"anthropic", "openai", "all targets"}
-    assert rows["all targets"]["n"] == 10 and rows["all targets"]["request_rate_per_s"] > 0
+    overall = result["throughput"]
+    assert overall["n"] == 10 and overall["request_rate_per_s"] > 0
+    assert all(t["request_rate_per_s"] > 0 for t in result["targets"])
     assert "req/s" in result["summary"] and "goodput" in result["summary"]
     assert main(["benchmark", *QUICK, "-n", "3"]) == 0
-    assert "throughput anthropic:" in capsys.readouterr().out
+    assert "overall: " in capsys.readouterr().out

@@ -97,9 +97,14 @@ async def test_a_worker_that_dies_stops_the_others_instead_of_leaving_them_waiti
                               duration_s=30.0)  # fmt: skip
         pool = WorkerPool(targets, build_adapters(targets, settings), config, 2)
         samples = []
-        task = asyncio.create_task(pool.run(lambda i, s: samples.append(s)))
-        while len(pool.workers) < 2 or pool.workers[1].planned == 0:
-            await asyncio.sleep(0.05)
+        measuring = asyncio.Event()  # samples come only once every worker has warmed up
+
+        def on_sample(i, s):
+            samples.append(s)
+            measuring.set()
+
+        task = asyncio.create_task(pool.run(on_sample))
+        await measuring.wait()
         pool.workers[1].process.kill()  # our own worker, by its handle
         await task
     _, notes = pool.health.report(pool.finished)

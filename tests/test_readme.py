@@ -60,7 +60,9 @@ def test_the_wheel_carries_every_data_file_the_package_reads(tmp_path):
     # Build from a copy without the egg-info an editable install leaves: setuptools would take
     # its file list from there and hide exactly the omission this test is for.
     clean = tmp_path / "checkout"
-    junk = shutil.ignore_patterns("*.egg-info", "build", "dist", ".git", "__pycache__", "node_modules", ".venv")
+    junk = shutil.ignore_patterns(
+        "*.egg-info", "build", "dist", ".git", "__pycache__", "node_modules", ".venv"
+    )
     shutil.copytree(ROOT, clean, ignore=junk)
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(clean)],

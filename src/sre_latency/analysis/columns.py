@@ -65,6 +65,7 @@ class TargetColumns:
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     step: np.ndarray | None = None  # int64 step of a sweep or capacity search, −1 for none
     send_lag_ms: np.ndarray | None = None  # open loop: actual − planned send time, NaN if none
+    buffered: np.ndarray | None = None  # bool: the stream came in bursts (no tok/s, no ITL)
 
     @property
     def n(self) -> int:
@@ -91,6 +92,11 @@ class TargetColumns:
         if metric not in self._sorted:
             self._sorted[metric] = np.sort(self.ok_values(metric))
         return self._sorted[metric]
+
+    @property
+    def n_buffered(self) -> int:
+        """Successful samples whose stream a server or proxy buffered."""
+        return int((self.buffered & self.ok).sum()) if self.buffered is not None else 0
 
     def errors_by_class(self) -> dict[str, int]:
         codes, counts = np.unique(self.error_code[self.error_code >= 0], return_counts=True)
@@ -160,6 +166,7 @@ def _target_from_dicts(
         cold = np.array([bool(s.get("cold", False)) for s in samples], dtype=bool)
         step = np.array([_int_or(s.get("step"), -1) for s in samples], dtype=np.int64)
         lag = _send_lag_ms(samples, where)
+        buffered = np.array([s.get("buffered") is True for s in samples], dtype=bool)
     except (KeyError, AttributeError, TypeError, ValueError):
         raise StoreError(
             f"{where} holds a sample that is not an sre-latency sample (missing round or "
@@ -190,6 +197,7 @@ def _target_from_dicts(
         error_messages=messages,
         step=step,
         send_lag_ms=lag,
+        buffered=buffered,
     )
 
 

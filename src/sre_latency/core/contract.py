@@ -87,6 +87,9 @@ class Sample(_Model):
     step: int | None = None
     intended_send_s: float | None = None
     send_s: float | None = None
+    ttfr_ms: float | None = None  # first reasoning (thinking) delta; never part of TTFT
+    new_connection: bool | None = None  # opened its connection inside the timed window
+    buffered: bool = False  # deltas came in bursts: no throughput or ITL can be read from them
 
     @property
     def ok(self) -> bool:
@@ -128,6 +131,9 @@ class Summary(_Model):
     network_overhead_ms: Dist | None = None
     output_tps: Dist | None = None
     itl_ms: Dist | None = None  # over per-request mean ITL
+    ttfr_ms: Dist | None = None
+    buffered: int = 0  # successful samples whose stream was buffered (no output_tps, no ITL)
+    new_connections: int = 0  # samples that opened a connection inside the timed window
 
 
 class ProviderResult(_Model):

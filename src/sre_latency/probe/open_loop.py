@@ -5,7 +5,9 @@ rate) or when it has a duration. The method, in order:
 
 1. warm-up: the engine's warm-up plan over ``concurrency`` workers, discarded. An open loop then
    opens the idle connections its expected in-flight needs (rate × warm-up request time, with
-   room for bursts), so measured requests rarely open one inside their own timing;
+   room for bursts) with a second wave of real, discarded requests that many at once
+   (``probe/warmup.py``: never a ``GET /``), so measured requests rarely open one inside their
+   own timing;
 2. open loop: the send offsets were planned before the clock starts. One dispatcher sleeps until
    each offset, then passes the gate (the ``concurrency`` cap, when one is set: sleep-then-gate)
    and starts the request in a task of its own. A request that cannot leave within
@@ -129,20 +131,10 @@ class Scheduled:
 
     async def _warm_up(self, transport: Transport) -> None:
         e = self.engine
-        feed = iter(e.warmup_plan)
-        took: list[int] = []
-
-        async def worker() -> None:
-            for item in feed:
-                if e._stop:
-                    return
-                x = await e._one(transport, item, perf_counter_ns(), None)
-                if x.t_start and x.t_end:
-                    took.append(x.t_end - x.t_start)
-
-        async with asyncio.TaskGroup() as tg:
-            for _ in range(min(e.concurrency, len(e.warmup_plan))):
-                tg.create_task(worker())
+        # a closed loop keeps ``concurrency`` connections busy; an open loop sizes them below
+        first = e.concurrency if not self.open else min(e.concurrency, max(1, len(e.warmup_plan)))
+        report = await e.warm_up(transport, first)
+        took = report.durations_ns
         self.request_ns = int(median(took)) if took else None
         if self.open and self.request_ns and not e.cold:
             rate = (
@@ -154,8 +146,8 @@ class Scheduled:
             need = min(MAX_PRECONNECT, math.ceil(expected * 1.5 + 3 * math.sqrt(expected) + 2))
             if e.concurrency > 1:
                 need = min(need, e.concurrency)
-            if need > 1:
-                await transport.preconnect([t.base_url for t in e.targets], need)
+            if need > 1:  # a second wave, ``need`` real requests at once per origin
+                await e.warm_up(transport, need)
 
     def _origin_wall(self):
         e = self.engine

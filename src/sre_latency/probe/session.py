@@ -131,6 +131,9 @@ class RunSession:
         if notes:
             run.valid = False
             run.validity_notes.extend(notes)
+        method, invalid = engine.method_notes()  # warm-up failures, connections opened
+        run.validity_notes.extend(method)
+        run.valid = run.valid and not invalid
         run.complete = outcome == "done" and engine.finished == engine.planned
         if not run.complete:
             why = {"cancelled": "cancelled", "error": "stopped by an error"}.get(outcome, "stopped")

@@ -133,6 +133,7 @@ class StepEngine:
         self._current: Any = None
         self._index = 0
         self._stop = False
+        self._method: list[tuple[str, list[str], bool]] = []  # (step, notes, invalid)
         self._seq_base = 0  # seq and round numbers stay unique across steps (pairing by round)
         self._round_base = 0
 
@@ -149,6 +150,11 @@ class StepEngine:
             for spec in self.plan.remaining(self._index):
                 planned += spec.estimate(len(self.targets)) or self._current.planned
         return planned
+
+    def method_notes(self) -> tuple[list[str], bool]:
+        """Every step's warm-up and connection notes, named by step; invalid when one's is."""
+        notes = [f"step {label}: {note}" for label, ns, _ in self._method for note in ns]
+        return notes, any(invalid for _, _, invalid in self._method)
 
     def request_stop(self) -> None:
         self._stop = True
@@ -193,6 +199,7 @@ class StepEngine:
             step.finished, step.planned = engine.finished, engine.planned
             step.finished_at = datetime.now(UTC)
             self.health.parts.append((spec.label or str(index), engine.health, engine.finished))
+            self._method.append((spec.label or str(index), *engine.method_notes()))
             self._done_finished += engine.finished
             self._seq_base += engine.finished
             self._round_base += top_round + 1

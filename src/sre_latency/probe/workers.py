@@ -135,7 +135,7 @@ async def _measure_in_worker(conn, config: WorkerConfig) -> None:
     except LatencyError as exc:
         conn.send(("error", str(exc)))
     health, notes = engine.health.report(engine.finished)
-    conn.send(("done", health, notes, engine.finished))
+    conn.send(("done", health, notes, engine.finished, *engine.method_notes()))
 
 
 class _Worker:
@@ -147,6 +147,8 @@ class _Worker:
         self.finished = 0
         self.health: ClientHealth | None = None
         self.notes: list[str] = []
+        self.method_notes: list[str] = []  # warm-up and connections (engine.method_notes)
+        self.method_invalid = False
         self.error: str | None = None
         self.done = False
 
@@ -196,6 +198,11 @@ class WorkerPool:
         self._seq = 0
         self._stopping = False
         self.concurrency = int(config.engine.get("concurrency", 1))
+
+    def method_notes(self) -> tuple[list[str], bool]:
+        """Every worker's warm-up and connection notes, named; invalid when one's is."""
+        notes = [f"worker {w.index}: {note}" for w in self.workers for note in w.method_notes]
+        return notes, any(w.method_invalid for w in self.workers)
 
     @property
     def finished(self) -> int:
@@ -282,7 +289,7 @@ class WorkerPool:
                 w.error = message[1]
                 ready[w.index].set()
             elif kind == "done":
-                _, w.health, w.notes, _ = message
+                _, w.health, w.notes, _, w.method_notes, w.method_invalid = message
                 w.done = True
 
         try:

@@ -41,8 +41,9 @@ Measure the latency of streamed Claude requests: time to first token (TTFT), tot
 inter-token latency and output tokens/s per target (provider × model), with providers
 interleaved, warm-up discarded, no retries, and paired comparisons with 95 % CIs. Use it for
 figures worth quoting ("is Bedrock slower than the direct API?"); latency_check is the
-one-request quick look. COSTS API CREDITS: n × targets real requests (plus warm-up), unless
-emulate=true. Saves the run (run_id, path) for grade, compare and report. Over MCP, one
+one-request quick look. COSTS API CREDITS: n × targets real requests plus the discarded
+warm-up (warmup rounds, and at least one request per concurrent worker), unless emulate=true.
+Saves the run (run_id, path) for grade, compare and report. Over MCP, one
 progress notification per finished request; a run longer than max_seconds answers with what
 finished and goes on in the background."""
 EMULATE_DEFAULT_PROVIDERS = ("anthropic", "openai", "bedrock")
@@ -65,7 +66,11 @@ class BenchmarkOptions(ProbeOptions):
         1, ge=1, le=4096, description="requests in flight at once"
     )
     warmup: Annotated[int, Face(agent_le=20)] = Field(
-        2, ge=0, le=1000, description="discarded warm-up requests per target, sent first"
+        2,
+        ge=0,
+        le=1000,
+        description="discarded warm-up requests per target, sent first (real requests; with "
+        "concurrency C, at least C per origin, so every worker's connection is open)",
     )
     cold: bool = Field(
         False, description="open a fresh connection for every request (DNS, TCP, TLS each time)"

@@ -22,10 +22,12 @@ from sre_latency.tools.options import Face, Options
 EMULATE_PROFILE: dict[str, Any] = {"ttft_ms": 100.0, "itl_ms": 4.0, "output_tokens": 64}
 KNOBS = ("ttft_ms", "itl_ms", "output_tokens", "jitter_ms", "stall_ms", "anthropic_overhead_ms",
          "openai_overhead_ms", "bedrock_overhead_ms", "seed", "capacity", "queue_limit",
-         "rate_limit", "rate_limit_burst")  # fmt: skip
+         "rate_limit", "rate_limit_burst", "reasoning_tokens", "split_first_event_ms",
+         "buffered_writes")  # fmt: skip
 AGENT_LIMITS = {"ttft_ms": 600_000, "itl_ms": 600_000, "stall_ms": 600_000, "jitter_ms": 600_000,
                 "bedrock_overhead_ms": 600_000, "anthropic_overhead_ms": 600_000,
-                "openai_overhead_ms": 600_000, "output_tokens": 100_000}  # fmt: skip
+                "openai_overhead_ms": 600_000, "output_tokens": 100_000,
+                "reasoning_tokens": 100_000, "split_first_event_ms": 600_000}  # fmt: skip
 
 
 def _knob(name: str) -> tuple[Any, Any]:

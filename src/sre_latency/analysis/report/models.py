@@ -20,6 +20,7 @@ class MetricFigures(BaseModel):
     p50: float | None
     p90: float | None
     p99: float | None
+    note: str | None = None  # why a figure is missing or partial ("stream buffered by …")
 
 
 class TargetReport(BaseModel):
@@ -33,6 +34,7 @@ class TargetReport(BaseModel):
     metrics: list[MetricFigures]
     endpoint_host: str = ""
     rates: Rates | None = None  # over the run's span, so targets add up to the run
+    buffered: int = 0  # successful samples whose stream a server or proxy buffered
 
 
 class ErrorClassReport(BaseModel):

@@ -24,6 +24,8 @@ def pct(value: float | None) -> str:
 
 
 def figure_cells(m: MetricFigures) -> list[str]:
+    if m.note and m.n == 0:  # e.g. a buffered stream: say why, not a dash
+        return [m.note, "—"]
     d = 1 if m.unit == "tok/s" or (m.p50 is not None and m.p50 < 100) else 0
     return [
         f"{num(m.mean, d)} ± {num(m.sd, d)}",

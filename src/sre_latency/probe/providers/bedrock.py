@@ -6,9 +6,10 @@ are signed by ``probe/bedrock_auth.py`` (SigV4 or a Bedrock API key) and sent by
 HTTP client; the binary event stream is decoded with ``botocore.eventstream.EventStreamBuffer``.
 botocore is imported when the adapter is constructed, never when this module is imported.
 
-Content deltas: invoke ``chunk`` frames whose decoded Anthropic event is a non-empty
-``content_block_delta`` (text/thinking); converse ``contentBlockDelta`` with text or reasoning
-text. Each delta is timed at the arrival of its frame's first byte. Terminal events: invoke's
+Content deltas: invoke ``chunk`` frames whose decoded Anthropic event is a non-empty text
+``content_block_delta``; converse ``contentBlockDelta`` with text. Thinking (invoke
+``thinking_delta``, converse ``reasoningContent`` text) is a reasoning delta, timed apart. Each
+delta is timed at the arrival of its frame's first byte. Terminal events: invoke's
 ``message_stop`` chunk carrying ``amazon-bedrock-invocationMetrics``; converse ``messageStop``
 plus ``metadata``. Server-side figures: ``server_latency_ms`` from ``invocationLatency`` /
 ``metadata.metrics.latencyMs``, ``server_ttft_ms`` from ``firstByteLatency`` (invoke only).
@@ -53,7 +54,7 @@ from sre_latency.core.catalogue import resolve_model
 from sre_latency.core.contract import SampleError
 from sre_latency.core.redact import scrub
 from sre_latency.errors import ConfigError, ErrorClass, classify_http_status
-from sre_latency.probe.providers.anthropic import CONTENT_DELTAS, merge_usage, stream_error_text
+from sre_latency.probe.providers.anthropic import merge_usage, record_delta, stream_error_text
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -72,6 +73,7 @@ from sre_latency.probe.providers.bedrock_auth import (
     find_region,
     resolve_signer,
 )
+from sre_latency.probe.providers.urls import endpoint_url
 
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 BEDROCK_APIS = ("invoke", "converse")
@@ -222,11 +224,7 @@ class InvokeStreamParser(_EventStreamParser):
             return
         kind = event.get("type")
         if kind == "content_block_delta":
-            delta = event.get("delta")
-            if isinstance(delta, dict):
-                key = CONTENT_DELTAS.get(delta.get("type"))  # type: ignore[arg-type]
-                if key is not None and delta.get(key):
-                    state.content(t_ns)
+            record_delta(event.get("delta"), t_ns, state)
         elif kind == "message_start":
             message = event.get("message")
             if isinstance(message, dict):
@@ -258,13 +256,11 @@ class ConverseStreamParser(_EventStreamParser):
             return
         if event_type == "contentBlockDelta":
             delta = obj.get("delta")
-            if isinstance(delta, dict) and (
-                delta.get("text")
-                or (
-                    isinstance(delta.get("reasoningContent"), dict)
-                    and delta["reasoningContent"].get("text")
-                )
-            ):
+            delta = delta if isinstance(delta, dict) else {}
+            reasoning = delta.get("reasoningContent")
+            if isinstance(reasoning, dict) and reasoning.get("text"):
+                state.reasoning(t_ns)  # reasoning text: TTFR, never TTFT
+            if delta.get("text"):
                 state.content(t_ns)
         elif event_type == "messageStop":
             self._stopped = True
@@ -327,7 +323,7 @@ class BedrockAdapter(Adapter):
         if not self.endpoint:
             raise ConfigError(REGION_MISSING)
         model_path = quote(self.model_id, safe="")  # ":" → %3A, as boto3 sends and signs it
-        self.url = f"{self.endpoint}/model/{model_path}/{_ACTIONS[self.api]}"
+        self.url = endpoint_url(self.endpoint, f"/model/{model_path}/{_ACTIONS[self.api]}")
 
     def body(self, prompt: Prompt, max_tokens: int) -> dict[str, Any]:
         """The JSON body: Anthropic Messages (invoke) or Converse, with the variant's options."""

@@ -23,6 +23,15 @@ error. For each transport and concurrency this prints:
 
 Targets (issue 2): TTFT p50 error ≤ 2 ms, p99 ≤ 10 ms, ≥ 95 % of ideal at 256 streams,
 ≤ 2 CPU-ms per 64-token stream.
+
+A second server, ``independent_server.py`` (raw asyncio, shares no code with sre-latency,
+answers ``GET /`` with 404 and closes), is measured the same way through the OpenAI adapter
+with ``--warmup 0`` and with the default warm-up; for each it prints the TTFT stamping error
+p50/p99 against that server's own write times, TTFT − that server's TTFT (request read → first
+delta written: what any client, whatever its clock, can be compared with; it includes the
+request's own sending time), and the connections opened inside measured requests. Targets
+(issue 10): p50 ≤ 2 ms and p99 ≤ 10 ms at 256 streams in both modes, 0 new connections in a
+warm run.
 """
 
 from __future__ import annotations
@@ -108,7 +117,7 @@ async def measure(
         ProbeSettings(env=env),
         make_prompt("small"),
         n=requests,
-        warmup=concurrency,  # one per worker: every connection is open before the clock starts
+        warmup=2,  # the default: at least one per worker, so every connection is open
         concurrency=concurrency,
         transport=transport,
         max_tokens=TOKENS,
@@ -168,13 +177,104 @@ async def measure(
     }
 
 
+def start_independent() -> tuple[subprocess.Popen, str]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmd = [sys.executable, os.path.join(here, "independent_server.py"),
+           "--ttft-ms", str(TTFT_MS), "--itl-ms", str(ITL_MS), "--tokens", str(TOKENS)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "listening on" not in line:
+        proc.kill()
+        raise SystemExit(f"the independent server did not start: {line!r}")
+    return proc, line.rsplit(" ", 1)[-1].strip()
+
+
+async def measure_independent(base_url: str, concurrency: int, requests: int, warmup: int) -> dict:
+    """TTFT error against the independent server's own write times, and new connections."""
+    env = {"OPENAI_BASE_URL": base_url + "/v1", "OPENAI_API_KEY": "none"}
+    targets = build_targets(["openai"], [], env)
+    engine = ProbeEngine(targets, ProbeSettings(env=env), make_prompt("small"), n=requests,
+                         warmup=warmup, concurrency=concurrency, max_tokens=TOKENS)  # fmt: skip
+    samples: list[Sample] = []
+    await engine.run(lambda i, s: samples.append(s))
+    health, notes = engine.health.report(engine.finished)
+    method_notes, invalid = engine.method_notes() if hasattr(engine, "method_notes") else ([], 0)
+    with urllib.request.urlopen(f"{base_url}/_truth", timeout=30) as r:
+        truth = json.load(r)
+    ttft_err, vs_server = [], []
+    for s in samples:
+        rec = truth.get(s.request_id or "")
+        if s.error is not None or rec is None or s.ttft_ms is None:
+            continue
+        start_ns = engine._perf0 + round((s.started_at - engine._wall0).total_seconds() * 1e9)
+        ttft_err.append(s.ttft_ms - (rec["first_content_ns"] - start_ns) / 1e6)
+        vs_server.append(s.ttft_ms - (rec["first_content_ns"] - rec["received_ns"]) / 1e6)
+    return {
+        "C": concurrency, "warmup": warmup, "n": len(ttft_err),
+        "errors": sum(1 for s in samples if s.error is not None),
+        "ttft_err_p50": pct(ttft_err, 50), "ttft_err_p99": pct(ttft_err, 99),
+        "vs_server_p50": pct(vs_server, 50), "vs_server_p99": pct(vs_server, 99),
+        "new_connections": sum(1 for s in samples if _opened(s)),
+        "cpu_ms_per_req": health.cpu_ms_per_request, "loop_lag_p99_ms": health.loop_lag_p99_ms,
+        "valid": not notes and not invalid, "notes": notes + method_notes,
+    }  # fmt: skip
+
+
+def _opened(s: Sample) -> bool:
+    """Whether the request opened its connection (older samples: it has a connect time)."""
+    flag = getattr(s, "new_connection", None)
+    return bool(flag) if flag is not None else s.connect_ms is not None
+
+
+def run_independent(concurrencies: list[int], warmups: list[int], rounds: int, least: int) -> None:
+    proc, base_url = start_independent()
+    try:
+        import uvloop
+
+        print(f"independent server {base_url} pid {proc.pid} (OpenAI-compatible, raw asyncio)")
+        print(f"{'C':>4} {'warmup':>6} {'n':>5} {'err':>3} | {'TTFT err p50':>12} {'p99':>7} | "
+              f"{'TTFT-srv p50':>12} {'p99':>7} | {'new conns':>9} | {'CPU-ms/req':>10} "
+              f"{'loop p99':>8} valid")  # fmt: skip
+        for warmup in warmups:
+            for c in concurrencies:
+                r = uvloop.run(measure_independent(base_url, c, max(least, c * rounds), warmup))
+                print(
+                    f"{r['C']:>4} {r['warmup']:>6} {r['n']:>5} {r['errors']:>3} | "
+                    f"{r['ttft_err_p50']:>+12.2f} {r['ttft_err_p99']:>+7.2f} | "
+                    f"{r['vs_server_p50']:>+12.2f} {r['vs_server_p99']:>+7.2f} | "
+                    f"{r['new_connections']:>9} | {r['cpu_ms_per_req']:>10.2f} "
+                    f"{r['loop_lag_p99_ms']:>8.2f} {r['valid']}",
+                    flush=True,
+                )
+                for note in r["notes"]:
+                    print(f"       note: {note}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", default="1,32,128,256")
     parser.add_argument("--transports", default="aiohttp,httpx2")
     parser.add_argument("--rounds", type=int, default=4, help="measured requests per worker")
     parser.add_argument("--min-requests", type=int, default=30)
+    parser.add_argument("--servers", default="emulator,independent")
+    parser.add_argument("--warmups", default="0,2", help="independent server: --warmup values")
     args = parser.parse_args()
+    concurrencies = [int(x) for x in args.concurrency.split(",")]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average before: {load}; {os.cpu_count()} CPUs; all figures in ms unless named")
+    if "emulator" in args.servers.split(","):
+        run_emulator(args, concurrencies)
+    if "independent" in args.servers.split(","):
+        warmups = [int(x) for x in args.warmups.split(",")]
+        run_independent(concurrencies, warmups, args.rounds, args.min_requests)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average after: {load}")
+
+
+def run_emulator(args: argparse.Namespace, concurrencies: list[int]) -> None:
     proc, base_url = start_emulator()
     try:
         import uvloop
@@ -183,16 +283,13 @@ def main() -> None:
             f"{'transport':9} {'C':>4} {'n':>5} {'err':>3} | {'TTFT err p50':>12} {'p99':>7} | "
             f"{'TTFT-srv p50':>12} {'p99':>7} | "
             f"{'ITL err p50':>11} {'p99':>6} | {'total err p50':>13} {'p99':>7} | "
+            f"{'req lag p50':>11} {'p99':>6} | "
             f"{'% ideal':>7} {'emu late':>8} {'CPU-ms/req':>10} {'emu CPU':>7} {'loop p99':>8} valid"
         )
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(
-            f"emulator {base_url} pid {proc.pid}; client pid {os.getpid()}; {os.cpu_count()} CPUs"
-        )
-        print(f"load average before: {load}; all figures in ms unless named")
+        print(f"emulator {base_url} pid {proc.pid}; client pid {os.getpid()}")
         print(header)
         for transport in args.transports.split(","):
-            for c in (int(x) for x in args.concurrency.split(",")):
+            for c in concurrencies:
                 requests = max(args.min_requests, c * args.rounds)
                 r = uvloop.run(measure(base_url, c, requests, transport, proc.pid))
                 print(

@@ -51,3 +51,9 @@ def base(tmp_path_factory):
 def slow(tmp_path_factory):
     """``base`` with TTFT 60 ms: a regression to find."""
     return recorded_run("slow", tmp_path_factory)
+
+
+@pytest.fixture
+def buffered(tmp_path_factory):
+    """anthropic + openai whose every stream a buffering proxy delivered in one write."""
+    return recorded_run("buffered", tmp_path_factory)

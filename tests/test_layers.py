@@ -74,7 +74,7 @@ def _mcp_options(name: str) -> set[str]:
 
 @pytest.mark.parametrize("name", ["benchmark", "latency_check", "latency_budget", "grade",
                                   "compare", "report", "tool_timings", "monitor_status",
-                                  "session_benchmark"])  # fmt: skip
+                                  "session_benchmark", "capacity"])  # fmt: skip
 def test_the_cli_and_the_mcp_server_name_the_same_options_of_each_tool(name):
     from sre_latency.tools import BY_NAME
     from sre_latency.tools.options import face_of

@@ -49,7 +49,7 @@ def test_there_is_one_slash_command_per_tool():
     names = {p.stem for p in COMMANDS}
     assert names == {"benchmark", "latency-check", "grade", "compare", "report",
                      "tool-timings", "latency-budget", "monitor-status",
-                     "session-benchmark"}  # fmt: skip
+                     "session-benchmark", "capacity"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.stem)

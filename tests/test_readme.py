@@ -6,8 +6,10 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,3 +46,31 @@ def test_the_readme_try_command_runs_a_benchmark_on_the_emulator(tmp_path):
     assert result["complete"] is True
     assert Path(result["path"]).is_file()
     assert all(row["n"] == 20 for row in result["targets"])
+
+
+def test_the_wheel_carries_every_data_file_the_package_reads(tmp_path):
+    """`pip install .` (not -e) is what the README and CI use: a file left out of the wheel breaks
+    the built-in tasks there and nowhere else."""
+    src = ROOT / "src" / "sre_latency"
+    wanted = {
+        path.relative_to(src.parent).as_posix()
+        for path in src.rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+    }
+    # Build from a copy without the egg-info an editable install leaves: setuptools would take
+    # its file list from there and hide exactly the omission this test is for.
+    clean = tmp_path / "checkout"
+    junk = shutil.ignore_patterns(
+        "*.egg-info", "build", "dist", ".git", "__pycache__", "node_modules", ".venv"
+    )
+    shutil.copytree(ROOT, clean, ignore=junk)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(clean)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("sre_latency-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    assert wanted and wanted <= shipped, sorted(wanted - shipped)

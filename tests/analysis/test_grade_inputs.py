@@ -51,8 +51,7 @@ def _bad_files(tmp_path, good: Path) -> dict[str, tuple[Path, str]]:
     put("long-broken.json", json.dumps(long), "providers.openai.samples.70.ttft_ms")
     no_kind = {k: v for k, v in data.items() if k != "kind"}
     put("no-kind.json", json.dumps(no_kind), "malformed run file: kind")
-    capacity = {**data, "kind": "capacity"}  # session runs are analysed; capacity runs not
-    put("capacity.json", json.dumps(capacity), "is a capacity run")
+    # every run kind is analysed now (capacity runs hold one step's samples per load)
     shutil.copy(FIXTURES / "a1-result.json", tmp_path / "claude-result.json")  # a real capture
     files["claude-result.json"] = (tmp_path / "claude-result.json", "not an sre-latency run")
     return files

@@ -76,6 +76,9 @@ async def test_measuring_runs_warm_and_cold_and_saves_one_run(tmp_path):
     assert run.kind == "latency_budget" and run.complete
     assert run.extra["warm_run_id"] and run.extra["cold_run_id"]
     assert sum(s.cold for s in run.providers["anthropic"].samples) == 6
+    # one HTTP stack for both phases, recorded per phase: the cold penalty is the connection's
+    assert run.extra["transport_by_phase"] == {"warm": "httpx2", "cold": "httpx2"}
+    assert run.config.transport == "httpx2"
 
 
 def test_the_cli_reads_a_run_and_prints_json(faulty, capsys):

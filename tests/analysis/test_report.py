@@ -146,8 +146,9 @@ def test_html_is_one_self_contained_file_with_its_plots(faulty, tmp_path):
     r = report(faulty, format="html", output=out)
     assert r.output_path == str(out)
     html = out.read_text()
-    # TTFT CDF, histograms, errors by class, requests per minute, per-sample timeline
-    assert html.count('src="data:image/png;base64,') == 5
+    # TTFT CDF, histograms, errors by class, requests per minute, per-sample timeline, and the
+    # load section's latency over time with the request rate
+    assert html.count('src="data:image/png;base64,') == 6
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing loaded from elsewhere
     assert "TTFT CDF per target" in html and "Errors by class" not in html  # alt, not text
 

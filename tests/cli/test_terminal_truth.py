@@ -155,7 +155,7 @@ def _subparsers():
 def test_every_flag_says_its_default_and_numbers_say_their_unit():
     parsers, argparse = _subparsers()
     units = re.compile(r"\b(ms|seconds?|s|tokens?|requests?|percent|tok/s|N|runs?|sessions?|"
-                       r"seed|port|records?|deltas?)\b|%")  # fmt: skip
+                       r"seed|port|records?|deltas?|steps?)\b|%")  # fmt: skip
     for name, parser in parsers.items():
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction) or action.dest == "json":

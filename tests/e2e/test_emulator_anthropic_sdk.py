@@ -319,8 +319,7 @@ async def test_extended_thinking_streams_a_signed_thinking_block_before_the_text
     assert text.type == "text" and text.text
     assert message.usage.output_tokens == 5 + 8
     assert "thinking" in types and "signature" in types
-    assert (
-        record.content_events == 5 + 8
-    )  # thinking deltas count as content (docs/contract.md#metrics)
     labels = [label for label, _ in record.events]
+    # the answer's text is content; thinking is reasoning (ttfr_ms, docs/contract.md#metrics)
+    assert record.content_events == 8 and labels.count("thinking_delta") == 5
     assert labels.index("signature_delta") == 3 + 5

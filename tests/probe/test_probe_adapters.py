@@ -113,14 +113,11 @@ async def test_anthropic_parser_agrees_with_the_official_sdk_on_deltas_and_usage
     async with sdk, sdk.messages.stream(model="m", max_tokens=50, messages=[]) as stream:
         events = [e async for e in stream]
         message = await stream.get_final_message()
-    sdk_deltas = [
-        e
-        for e in events
-        if e.type == "content_block_delta" and e.delta.type in ("text_delta", "thinking_delta")
-    ]
+    deltas = [e.delta.type for e in events if e.type == "content_block_delta"]
     state = parse("anthropic", ANTHROPIC_STREAM)
     assert state.error is None and state.done
-    assert state.content_deltas == len(sdk_deltas) == 3
+    assert state.content_deltas == deltas.count("text_delta") == 2  # the answer
+    assert state.reasoning_deltas == deltas.count("thinking_delta") == 1  # thinking, apart
     assert state.input_tokens == message.usage.input_tokens == 25
     assert state.output_tokens == message.usage.output_tokens == 12
     assert state.cache_read_tokens == message.usage.cache_read_input_tokens == 7
@@ -131,8 +128,9 @@ async def test_anthropic_parser_agrees_with_the_official_sdk_on_deltas_and_usage
 def test_anthropic_parser_gives_the_same_state_whatever_the_chunking(chunk):
     whole = parse("anthropic", ANTHROPIC_STREAM)
     split = parse("anthropic", ANTHROPIC_STREAM, chunk)
-    assert (split.content_deltas, split.output_tokens, split.done) == (
+    assert (split.content_deltas, split.reasoning_deltas, split.output_tokens, split.done) == (
         whole.content_deltas,
+        whole.reasoning_deltas,
         whole.output_tokens,
         whole.done,
     )
@@ -146,7 +144,8 @@ def test_deltas_take_the_arrival_time_of_their_chunk():
     parser.feed(ANTHROPIC_STREAM[:first], 100, state)
     parser.feed(ANTHROPIC_STREAM[first:], 250, state)
     assert state.first_content_ns == 250 and state.last_content_ns == 250
-    assert state.gaps_ns == [0, 0]
+    assert state.first_reasoning_ns == 250  # the thinking delta, timed apart
+    assert state.gaps_ns == [0]
 
 
 async def test_openai_parser_agrees_with_the_official_sdk_on_deltas_and_usage():
@@ -329,10 +328,14 @@ def test_the_compact_delta_shortcut_agrees_with_parsing_the_json(text, index, ki
     chunk = b"event: content_block_delta\ndata: " + payload + b"\n\n"
     fast = parse("anthropic", chunk + b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
     assert fast.error is None
-    assert fast.content_deltas == (1 if kind in ("text_delta", "thinking_delta") and text else 0)
+    assert fast.content_deltas == (1 if kind == "text_delta" and text else 0)
+    assert fast.reasoning_deltas == (1 if kind == "thinking_delta" and text else 0)
     spaced = json.dumps(event).encode()  # not the compact form: always parsed
     slow = parse("anthropic", b"event: content_block_delta\ndata: " + spaced + b"\n\n")
-    assert slow.content_deltas == fast.content_deltas
+    assert (slow.content_deltas, slow.reasoning_deltas) == (
+        fast.content_deltas,
+        fast.reasoning_deltas,
+    )
 
 
 @pytest.mark.parametrize(

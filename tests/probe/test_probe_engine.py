@@ -82,7 +82,9 @@ async def test_mixed_fault_rates_give_the_error_rate_the_emulator_injected():
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx2"])
 async def test_every_ok_sample_keeps_the_timing_invariants_against_emulator_truth(transport):
-    profile = EmulatorProfile.build(**FAST, jitter_ms=5.0)
+    # jitter below the gap, and a stream long enough that a busy client cannot read it in two
+    # bursts: no stream is buffered
+    profile = EmulatorProfile.build(**{**FAST, "itl_ms": 4.0}, jitter_ms=2.0)
     samples, records = await measure(
         profile, ["anthropic", "openai", "bedrock"], n=4, warmup=1, transport=transport
     )
@@ -96,8 +98,9 @@ async def test_every_ok_sample_keeps_the_timing_invariants_against_emulator_trut
             assert (
                 s.ttft_ms >= truth.ttft_ns / 1e6
             )  # the client cannot see the token before it is sent
-            assert s.output_tokens == 8 and s.itl_ms.n == 7
+            assert s.output_tokens == 8 and s.itl_ms.n == 7 and not s.buffered
             assert s.output_tps == pytest.approx(8 / (s.generation_ms / 1000))
+            assert s.new_connection is False and s.ttfr_ms is None
 
 
 async def test_measured_ttft_is_never_below_the_injected_delay():
@@ -114,11 +117,14 @@ async def test_concurrent_rounds_send_every_target_once_per_round():
     assert rounds == dict.fromkeys(range(6), 2)
 
 
-async def test_warm_runs_reuse_connections_and_cold_runs_open_one_per_request():
-    warm, _ = await measure(EmulatorProfile.build(**FAST), ["anthropic"], n=3, warmup=1)
-    cold, _ = await measure(EmulatorProfile.build(**FAST), ["anthropic"], n=3, warmup=1, cold=True)
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx2"])
+async def test_warm_runs_reuse_connections_and_cold_runs_open_one_per_request(transport):
+    profile = EmulatorProfile.build(**FAST)
+    warm, _ = await measure(profile, ["anthropic"], n=3, warmup=1, transport=transport)
+    cold, _ = await measure(profile, ["anthropic"], n=3, warmup=1, cold=True, transport=transport)
     assert all(s.connect_ms is None and not s.cold for s in warm["anthropic"])
     assert all(s.connect_ms is not None and s.connect_ms > 0 and s.cold for s in cold["anthropic"])
+    assert all(s.new_connection for s in cold["anthropic"])
 
 
 async def test_a_stream_slower_than_the_total_deadline_is_a_timeout():
@@ -195,24 +201,43 @@ async def test_a_cold_request_to_a_host_name_times_its_dns_lookup_inside_the_con
     assert all(s.dns_ms is not None and 0 < s.dns_ms <= s.connect_ms for s in got)
 
 
-async def test_aiohttp_bodies_are_stamped_when_the_bytes_arrive_not_when_they_are_read(monkeypatch):
-    from sre_latency.probe.transport import aiohttp_stack as transport_aiohttp
+async def test_aiohttp_stamps_ttfb_in_the_socket_callback_not_when_the_coroutine_resumes(
+    monkeypatch,
+):
+    """A callback that blocks the loop between the headers' arrival and the coroutine's resume
+    (what hundreds of ready streams do) must not move TTFB: the stamp precedes the block."""
+    from sre_latency.probe.transport import aiohttp_stack
 
-    stamped: list[object] = []
-    original = transport_aiohttp._stamp_arrivals
+    blocks: list[int] = []  # when each blocking callback started
+    exchanges: list[object] = []
+    stamped_class = aiohttp_stack._stamped_protocol_class
 
-    def spy(reader, stamped_class):
-        arrivals = original(reader, stamped_class)
-        stamped.append((type(reader) is stamped_class, arrivals))
-        return arrivals
+    def slow_to_resume(response_handler):
+        class SlowToResume(stamped_class(response_handler)):
+            def feed_data(self, data, size=0):
+                def block() -> None:
+                    blocks.append(time.perf_counter_ns())
+                    time.sleep(0.03)  # runs before the awaiting coroutine can resume
 
-    monkeypatch.setattr(transport_aiohttp, "_stamp_arrivals", spy)
-    samples, _ = await measure(
-        EmulatorProfile.build(**FAST), ["anthropic"], n=2, transport="aiohttp"
-    )
-    assert [ok for ok, _ in stamped] == [True, True]  # this aiohttp lets the reader be switched
-    assert all(arrivals.eof_ns > 0 for _, arrivals in stamped)
+                asyncio.get_running_loop().call_soon(block)
+                super().feed_data(data, size)
+
+        return SlowToResume
+
+    original_exchange = aiohttp_stack.AiohttpTransport.exchange
+
+    async def keep(self, req, parser, state, x, first_token_s, total_s):
+        exchanges.append(x)
+        await original_exchange(self, req, parser, state, x, first_token_s, total_s)
+
+    monkeypatch.setattr(aiohttp_stack, "_stamped_protocol_class", slow_to_resume)
+    monkeypatch.setattr(aiohttp_stack.AiohttpTransport, "exchange", keep)
+    samples, _ = await measure(EmulatorProfile.build(**FAST), n=3, transport="aiohttp")
     assert all(s.error is None for s in samples["anthropic"])
+    assert len(blocks) == len(exchanges) == 3
+    for x in exchanges:  # one request at a time: its block is the first after its start
+        block_ns = min(b for b in blocks if b > x.t_start)
+        assert x.t_start < x.t_headers < block_ns
 
 
 async def test_credentials_that_fail_mid_run_surface_as_one_error_and_keep_earlier_samples():

@@ -106,3 +106,67 @@ def test_a_crlf_split_between_chunks_is_one_line_end_not_two():
     dec = SSEDecoder()
     assert dec.feed(b"data: a\r") == []
     assert dec.feed(b"\ndata: b\r\n\r\n") == [SSEEvent(None, b"a\nb")]
+
+
+def test_an_event_split_over_two_chunks_is_timed_by_the_chunk_where_it_began():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: a\ndata: 1\n\nevent: b\nda", 100) == [SSEEvent(b"a", b"1")]
+    assert decoder.first_ns == 100
+    assert decoder.feed(b"ta: 2\n\nevent: c\ndata: 3\n\n", 250) == [
+        SSEEvent(b"b", b"2"),
+        SSEEvent(b"c", b"3"),
+    ]
+    assert decoder.first_ns == 100  # b began with the first chunk; c with this one
+
+
+def test_blank_lines_left_over_from_a_chunk_do_not_date_the_next_event():
+    decoder = SSEDecoder()
+    decoder.feed(b"data: 1\n\n\n", 100)  # an extra blank line after the event
+    assert decoder.feed(b"data: 2\n\n", 250) == [SSEEvent(None, b"2")]
+    assert decoder.first_ns == 250
+    decoder.feed(b"\n", 300)  # a chunk of nothing but a line end
+    assert decoder.feed(b"data: 3\n\n", 400) == [SSEEvent(None, b"3")]
+    assert decoder.first_ns == 400
+
+
+def test_a_comment_held_from_an_earlier_chunk_does_not_date_the_event_after_it():
+    decoder = SSEDecoder()
+    decoder.feed(b": keep-al", 100)
+    assert decoder.feed(b"ive\n\ndata: 1\n\n", 250) == [SSEEvent(None, b"1")]
+    assert decoder.first_ns == 250
+
+
+@given(
+    st.lists(_event, min_size=1, max_size=6),
+    st.lists(_eol, min_size=1, max_size=3),
+    st.booleans(),
+    st.integers(0, 2),
+    st.lists(st.integers(0, 10_000), max_size=8),
+)
+@settings(max_examples=300)
+def test_every_event_is_timed_by_the_chunk_holding_its_first_byte(
+    events, eols, comments, padding, cuts
+):
+    data, starts = b"", []
+    for i, (name, data_lines) in enumerate(events):
+        eol = eols[i % len(eols)]
+        starts.append(len(data))
+        lines = [f": note {i}"] if comments else []
+        lines += [f"event: {name}"] if name is not None else []
+        lines += [f"data: {line}" for line in data_lines]
+        data += (eol.join(lines) + eol + eol + eol * padding).encode()
+    chunks = _split(data, cuts)
+    bounds, offset = [], 0
+    for chunk in chunks:
+        bounds.append(offset)
+        offset += len(chunk)
+
+    def chunk_time(pos: int) -> int:
+        return 1000 * (max(k for k, b in enumerate(bounds) if b <= pos and b < len(data)) + 1)
+
+    decoder, stamps = SSEDecoder(), []
+    for k, chunk in enumerate(chunks):
+        got = decoder.feed(chunk, 1000 * (k + 1))
+        stamps += [decoder.first_ns if j == 0 else 1000 * (k + 1) for j in range(len(got))]
+    stamps += [decoder.first_ns for _ in decoder.close()]
+    assert stamps == [chunk_time(p) for p in starts]

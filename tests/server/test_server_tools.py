@@ -20,6 +20,7 @@ FAST = {"emulate": True, "emulator_ttft_ms": 5, "emulator_itl_ms": 0, "emulator_
 
 EXPECTED_TOOLS = {
     "benchmark",
+    "capacity",
     "latency_check",
     "grade",
     "compare",

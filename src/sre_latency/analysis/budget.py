@@ -14,7 +14,7 @@ A successful request's ``total_ms`` is cut into phases that add up exactly (all 
 
 Bedrock reports its own latency, so its requests also split into ``server_latency_ms`` and
 ``network_overhead_ms``. Providers are compared phase by phase on paired samples (same round,
-same connection mode) with a bootstrap CI on the median difference.
+same connection mode) with an order-statistic CI on the median difference.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class TargetBudget(BaseModel):
 
 
 class PhaseDelta(BaseModel):
-    """Median paired difference ``b − a`` of one phase, with its 95 % bootstrap CI."""
+    """Median paired difference ``b − a`` of one phase, with its 95 % CI."""
 
     a: str
     b: str

@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from sre_latency.core.contract import Environment, ProviderResult, Run, RunConfig
+from sre_latency.core.contract import (
+    ClientHealth,
+    Environment,
+    LoadStep,
+    ProviderResult,
+    Run,
+    RunConfig,
+    TimeSeries,
+)
 from sre_latency.core.metrics import SAMPLE_METRICS
 from sre_latency.errors import ERROR_CLASSES, StoreError
 from sre_latency.store import (
@@ -39,7 +47,7 @@ from sre_latency.store.samples import Columns, columns_of, judged_columns
 
 # Per-sample numeric columns: the timings, throughput, per-request mean ITL and token counts.
 # A session run holds one sample per Claude Code session (docs/contract.md#session-runs).
-ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session")
+ANALYSED_KINDS = ("benchmark", "latency_check", "latency_budget", "monitor", "session", "capacity")
 DEFAULT_KINDS = ("benchmark", "session")  # what grade, compare and report read by default
 
 
@@ -59,6 +67,9 @@ class TargetColumns:
     started_s: np.ndarray  # float64 epoch seconds
     error_messages: dict[int, str] = field(default_factory=dict)  # sample index → message
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    step: np.ndarray | None = None  # int64 step of a sweep or capacity search, −1 for none
+    send_lag_ms: np.ndarray | None = None  # open loop: actual − planned send time, NaN if none
+    buffered: np.ndarray | None = None  # bool: the stream came in bursts (no tok/s, no ITL)
 
     @property
     def n(self) -> int:
@@ -86,6 +97,11 @@ class TargetColumns:
             self._sorted[metric] = np.sort(self.ok_values(metric))
         return self._sorted[metric]
 
+    @property
+    def n_buffered(self) -> int:
+        """Successful samples whose stream a server or proxy buffered."""
+        return int((self.buffered & self.ok).sum()) if self.buffered is not None else 0
+
     def errors_by_class(self) -> dict[str, int]:
         codes, counts = np.unique(self.error_code[self.error_code >= 0], return_counts=True)
         return {ERROR_CLASSES[c]: int(k) for c, k in zip(codes, counts, strict=True)}
@@ -105,6 +121,10 @@ class RunColumns:
     config: RunConfig
     targets: dict[str, TargetColumns]
     path: str | None = None
+    timeseries: TimeSeries | None = None
+    steps: list[LoadStep] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    client_health: ClientHealth | None = None
 
     @property
     def n(self) -> int:
@@ -148,6 +168,9 @@ def _target(label: str, meta: ProviderResult, cols: Columns) -> TargetColumns:
         cold=np.array(cols["cold"], dtype=bool),
         started_s=np.array(cols["started_s"], dtype=float),
         error_messages=messages,
+        step=np.array([-1 if v is None else v for v in cols["step"]], dtype=np.int64),
+        send_lag_ms=(_float_column(cols["send_s"]) - _float_column(cols["intended_send_s"])) * 1e3,
+        buffered=np.array(cols["buffered"], dtype=bool),
     )
 
 
@@ -173,6 +196,10 @@ def _run_columns(run: Run, targets: dict[str, TargetColumns], path: str | None) 
         config=run.config,
         targets=targets,
         path=path,
+        timeseries=run.timeseries,
+        steps=list(run.steps),
+        extra=dict(run.extra),
+        client_health=run.client_health,
     )
 
 

@@ -1,4 +1,4 @@
-"""Compare runs side by side: each later run against the first, with bootstrap CIs.
+"""Compare runs side by side: each later run against the first, with 95 % CIs.
 
 Targets pair by provider, model and Bedrock variant (``compare_pairs``). A change is flagged as
 a regression only when its interval excludes zero (it is not noise) *and* it is larger than
@@ -127,7 +127,7 @@ def compare_targets(
     family: _Family | None = None,
     judged: bool = True,
 ) -> list[Delta]:
-    """Deltas of ``b`` against ``a``: p50 and p99 per metric (bootstrap CI) and error rate, each
+    """Deltas of ``b`` against ``a``: p50 and p99 per metric (order-statistic CI) and error rate, each
     interval at the family's per-test confidence; quantiles too rare to bound are not tested."""
     family = family or _Family(_planned_tests(a, b, metrics))
     level = {"confidence": family.confidence}

@@ -35,6 +35,8 @@ from sre_latency.store import RunStore
 
 Grade = Literal["A", "B", "C", "D", "F"]
 MIN_N_FOR_P99 = 20
+BUFFERED = "stream buffered by the server or a proxy"
+STREAM_METRICS = ("output_tps", "itl_ms")  # what a buffered stream cannot tell
 
 
 class MetricGrade(BaseModel):
@@ -116,12 +118,15 @@ def _metric_value(
 def _grade_metric(target: TargetColumns, rule: SloRule) -> MetricGrade:
     value, n = _metric_value(target, rule.metric, rule.stat)
     reason = None
+    buffered = target.n_buffered if rule.metric in STREAM_METRICS else 0
     if value is None:
         reason = (
             "no requests"
             if target.n == 0
             else "no successful sample"
             if target.n_ok == 0
+            else f"{BUFFERED} (n={buffered}): no {rule.metric} to grade"
+            if buffered
             else f"no successful sample carries {rule.metric}"
         )
     warning = None
@@ -132,6 +137,8 @@ def _grade_metric(target: TargetColumns, rule: SloRule) -> MetricGrade:
         and 0 < n < MIN_N_FOR_P99
     ):
         warning = f"{rule.stat} is not meaningful at n={n}"
+    if value is not None and buffered:
+        warning = f"{buffered} of {target.n_ok} samples left out: {BUFFERED}"
     return MetricGrade(
         metric=rule.name,
         value=value,

@@ -4,7 +4,7 @@ they took; between providers, paired differences and the explanation of the gap.
 Every figure carries its ``n``. Session-level figures are over the sessions that finished
 (``outcome == "ok"``); per-call figures are over those sessions' API calls. Differences pair
 the sessions of one round (both providers ran the same task back to back, in a random order)
-and are means of the per-round differences, with a 95 % bootstrap interval: means add up, so
+and are means of the per-round differences, with a 95 % t interval: means add up, so
 the parts of a gap sum to the gap (``session_explain``).
 """
 

@@ -167,11 +167,11 @@ def main(argv: list[str] | None = None) -> int:
 SERVE_DESCRIPTION = """\
 Run the sre-latency MCP server on stdin/stdout.
 
-Tools: benchmark, latency_check, latency_budget, run_status (measuring; benchmark, latency_check
-and latency_budget spend API credits unless emulate=true), grade, compare, report (saved runs),
-tool_timings (Claude Code sessions), monitor_status (what the monitor saw), session_benchmark
-(real Claude Code sessions per provider; spends credits unless emulate=true). Resources:
-sre-latency://runs, sre-latency://runs/{run_id}.
+Tools: benchmark, latency_check, latency_budget, capacity, run_status (measuring; benchmark,
+latency_check, latency_budget and capacity spend API credits unless emulate=true), grade,
+compare, report (saved runs), tool_timings (Claude Code sessions), monitor_status (what the
+monitor saw), session_benchmark (real Claude Code sessions per provider; spends credits unless
+emulate=true). Resources: sre-latency://runs, sre-latency://runs/{run_id}.
 """
 SERVE_EPILOG = """\
 Add it to Claude Code:

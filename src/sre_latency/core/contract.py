@@ -83,6 +83,15 @@ class Sample(_Model):
     request_id: str | None = None
     cold: bool = False
     error: SampleError | None = None
+    # Load runs (docs/contract.md#load): the step of a sweep or capacity search, and, for a
+    # scheduled send (open loop), when the request was planned to leave and when it left, in
+    # seconds after its step's measured phase began.
+    step: int | None = None
+    intended_send_s: float | None = None
+    send_s: float | None = None
+    ttfr_ms: float | None = None  # first reasoning (thinking) delta; never part of TTFT
+    new_connection: bool | None = None  # opened its connection inside the timed window
+    buffered: bool = False  # deltas came in bursts: no throughput or ITL can be read from them
 
     @property
     def ok(self) -> bool:
@@ -124,6 +133,9 @@ class Summary(_Model):
     network_overhead_ms: Dist | None = None
     output_tps: Dist | None = None
     itl_ms: Dist | None = None  # over per-request mean ITL
+    ttfr_ms: Dist | None = None
+    buffered: int = 0  # successful samples whose stream was buffered (no output_tps, no ITL)
+    new_connections: int = 0  # samples that opened a connection inside the timed window
 
 
 class ProviderResult(_Model):
@@ -170,6 +182,8 @@ class ClientHealth(_Model):
     loop_lag_max_ms: float | None = None
     schedule_lag_p99_ms: float | None = None
     cpu_ms_per_request: float | None = None
+    late_sends: int | None = None  # open loop: planned sends left out, > 10 ms late (schedule_lag)
+    workers: int | None = None  # client processes that measured (1 unless the load needed more)
 
 
 class RunConfig(BaseModel):
@@ -207,3 +221,65 @@ class Run(_Model):
     providers: dict[str, ProviderResult] = Field(default_factory=dict)
     comparisons: list[Comparison] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)  # kind-specific data (e.g. latency budget)
+    timeseries: TimeSeries | None = None
+    steps: list[LoadStep] = Field(default_factory=list)
+
+
+class Window(_Model):
+    """One window (``TimeSeries.window_s``) of one target; ``t_s`` is its start after ``origin``.
+
+    Requests count in the window they started in (``started``, TTFT percentiles) or finished
+    in (``finished``, ``errors_by_class``); ``in_flight_mean`` and ``output_tokens_per_s`` are
+    time-weighted over the window (a request's tokens spread over its generation).
+    """
+
+    t_s: float
+    started: int = 0
+    finished: int = 0
+    errors_by_class: dict[str, int] = Field(default_factory=dict)
+    in_flight_mean: float = 0.0
+    output_tokens_per_s: float = 0.0
+    ttft_n: int = 0
+    ttft_p50_ms: float | None = None
+    ttft_p99_ms: float | None = None
+
+
+class ProcessWindow(_Model):
+    """One sample of a watched process tree (the system under test, or the client itself)."""
+
+    t_s: float
+    processes: int = 0  # processes in the tree at that moment
+    cpu_pct: float | None = None  # of one core over the last interval: 200 = two cores busy
+    rss_bytes: int | None = None
+    threads: int | None = None
+    open_fds: int | None = None
+    read_bytes_per_s: float | None = None
+    write_bytes_per_s: float | None = None
+    ctx_switches_per_s: float | None = None
+
+
+class TimeSeries(_Model):
+    """Per-window figures of a run, aligned on one clock: targets and watched processes."""
+
+    origin: datetime
+    window_s: float = 1.0
+    targets: dict[str, list[Window]] = Field(default_factory=dict)
+    processes: dict[str, list[ProcessWindow]] = Field(default_factory=dict)
+
+
+class LoadStep(_Model):
+    """One step of a sweep or capacity search: the load it offered, and when."""
+
+    index: int
+    loop: Literal["closed", "open"]
+    rate_per_s: float | None = None  # per target (open loop)
+    concurrency: int | None = None  # workers (closed loop) or the in-flight cap (open loop)
+    arrival: str | None = None
+    planned: int = 0
+    finished: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    verdict: str | None = None  # capacity: "holds", "breached", … with its evidence
+
+
+Run.model_rebuild()  # its load fields are declared below it

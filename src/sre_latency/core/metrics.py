@@ -25,6 +25,7 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("ttfb_ms", "ms", "TTFB", timing=True, paired=True),
     Metric("ttft_ms", "ms", "TTFT", timing=True, paired=True),
+    Metric("ttfr_ms", "ms", "time to first reasoning token", timing=True),
     Metric("generation_ms", "ms", "generation time", timing=True),
     Metric("total_ms", "ms", "total time", timing=True, paired=True),
     Metric("request_sent_ms", "ms", "request sent", timing=True),

@@ -2,7 +2,7 @@
 
 Targets of a run were measured in interleaved rounds, so the sample of target *a* and the
 sample of target *b* from the same round saw the same network weather and machine load. The
-difference ``b − a`` is taken per round, and its median carries a 95 % bootstrap confidence
+difference ``b − a`` is taken per round, and its median carries a 95 % order-statistic confidence
 interval (``stats.paired_delta_ci``). The sentence names that statistic, which is not the
 difference of the two p50s: "bedrock is slower than anthropic on TTFT: median paired difference
 +98 ms [95 % CI 74, 121] (n=40 pairs)". A difference is claimed only when its interval excludes

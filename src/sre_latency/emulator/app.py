@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from sre_latency.emulator.content import json_bytes
-from sre_latency.emulator.http import HttpServer, Request, Responder
+from sre_latency.emulator.http import HttpServer, Request, Responder, WireShape
 from sre_latency.emulator.profile import EmulatorProfile
 from sre_latency.emulator.protocols import anthropic, bedrock, models, openai
 from sre_latency.emulator.records import Recorder, RequestRecord
@@ -35,7 +35,24 @@ async def _not_found(req: Request, resp: Responder, state: EmulatorState) -> Non
     await resp.send_full(404, [("content-type", "application/json")], json_bytes(body))
 
 
+async def _root(req: Request, resp: Responder, state: EmulatorState) -> None:
+    """``GET /``, as the profile's ``root_response`` says: a 404, a 404 that closes, or nothing."""
+    mode = state.profile.root_response
+    if mode == "stall":
+        await _never()
+    if mode == "404-close":
+        resp.close_after()
+    await _not_found(req, resp, state)
+
+
+async def _never() -> None:
+    """Wait until the server stops (its connection tasks are cancelled)."""
+    await asyncio.Event().wait()
+
+
 def _route(path: str) -> Handler:
+    if path == "/":
+        return _root
     if path == "/v1/messages":
         return anthropic.handle_messages
     if path == "/v1/messages/count_tokens":
@@ -55,7 +72,11 @@ class Emulator:
     def __init__(self, profile: EmulatorProfile | None = None, *, script: Any = None, **knobs: Any):
         self.profile = profile if profile is not None else EmulatorProfile.build(**knobs)
         self.state = EmulatorState(self.profile, script)
-        self._http = HttpServer(self._dispatch, self._make_record, self._refuse)
+        profile = self.profile
+        shape = None
+        if profile.split_first_event_ms or profile.buffered_writes:
+            shape = WireShape(profile.split_first_event_ms, profile.buffered_writes)
+        self._http = HttpServer(self._dispatch, self._make_record, self._refuse, shape)
         self.port = 0
 
     @property
@@ -101,7 +122,10 @@ class Emulator:
         return self.state.recorder.new(req.method, req.path, req.received_ns)
 
     async def _dispatch(self, req: Request, resp: Responder) -> None:
-        handler = self._control if req.path.startswith(CONTROL_PREFIX) else _route(req.path)
+        control = req.path.startswith(CONTROL_PREFIX)
+        if self.profile.unresponsive and not control:
+            await _never()  # a stalled upstream: the request was read, no byte goes back
+        handler = self._control if control else _route(req.path)
         try:
             await handler(req, resp, self.state)
         except (ConnectionError, asyncio.CancelledError):
@@ -117,6 +141,8 @@ class Emulator:
                 await resp.send_full(500, [("content-type", "application/json")], json_bytes(body))
             elif not resp.ended:
                 resp.cut()
+        finally:
+            self.state.capacity.leave(id(req))  # its generation slot, if it held one
 
     async def _refuse(self, req: Request, resp: Responder, status: int, message: str) -> None:
         """A client's mistake (a body too large or nested too deep) answered in the error

@@ -29,6 +29,7 @@ Contract (protocol handlers, including ``emulator/bedrock.py``, are written agai
         async def end() -> None     # the terminating zero-length chunk
         async def send_full(status, headers, body: bytes) -> None   # a Content-Length response
         def cut() -> None           # close the connection mid-response (the `connection` fault)
+        def close_after() -> None   # `connection: close`, and close once this response is sent
         record: RequestRecord       # the truth record of this request (fill .protocol, .fault …)
 
     Handler = Callable[[Request, Responder, EmulatorState], Awaitable[None]]
@@ -56,6 +57,7 @@ from sre_latency.emulator.http_request import (
     read_request,
 )
 from sre_latency.emulator.records import RequestRecord
+from sre_latency.emulator.wire import Event, Shaper, WireShape
 
 __all__ = ["BadRequest", "Event", "HttpServer", "Request", "Responder"]
 
@@ -87,15 +89,27 @@ class Responder:
     times without a coroutine per event (the path for long streams under heavy concurrency).
     """
 
-    __slots__ = ("_cut", "_keep_alive", "_started", "_writer", "ended", "record")
+    __slots__ = ("_cut", "_keep_alive", "_shape", "_started", "_wire", "_writer", "ended", "record")
 
-    def __init__(self, writer: asyncio.StreamWriter, record: RequestRecord, keep_alive: bool):
+    def __init__(
+        self,
+        writer: asyncio.StreamWriter,
+        record: RequestRecord,
+        keep_alive: bool,
+        shape: WireShape | None = None,
+    ):
         self._writer = writer
         self._keep_alive = keep_alive
         self._started = False
         self._cut = False
+        self._shape = shape
+        self._wire: Shaper | None = None
         self.ended = False
         self.record = record
+
+    def close_after(self) -> None:
+        """Answer with ``connection: close`` and close the connection after this response."""
+        self._keep_alive = False
 
     @property
     def started(self) -> bool:
@@ -121,6 +135,8 @@ class Responder:
         if not data:
             raise ValueError("an empty chunk would end the body; use end()")
         frame = b"%x\r\n%b\r\n" % (len(data), data)
+        if self._shape is not None:
+            return await self._shaper().send(data, frame, label, content)
         sent_ns = perf_counter_ns()
         self._writer.write(frame)
         self.record.add_event(label, sent_ns, content)
@@ -137,11 +153,25 @@ class Responder:
         """
         if not events:
             return
-        pump = _Pump(self._writer.transport, self.record, events)
-        await pump.done
+        if self._shape is not None:
+            await self._shaper().play(events, self._pump)
+            return
+        await self._pump(events)
+
+    async def _pump(self, events: list[Event]) -> None:
+        await _Pump(self._writer.transport, self.record, events).done
+
+    def _shaper(self) -> Shaper:
+        if self._wire is None:
+            assert self._shape is not None
+            self._wire = Shaper(self._shape, self._writer, self.record)
+        return self._wire
 
     async def end(self) -> None:
-        self._writer.write(b"0\r\n\r\n")
+        if self._wire is not None:
+            self._wire.flush(b"0\r\n\r\n")  # a buffered body and its end in one write
+        else:
+            self._writer.write(b"0\r\n\r\n")
         self.ended = True
         self.record.ended_ns = perf_counter_ns()
         await self._writer.drain()
@@ -168,9 +198,6 @@ class Responder:
     @property
     def reusable(self) -> bool:
         return self._keep_alive and self.ended and not self._cut
-
-
-Event = tuple[int, bytes, str, bool]  # (due perf_counter_ns, chunk payload, label, is content)
 
 
 class _Pump:
@@ -236,6 +263,7 @@ class HttpServer:
     dispatch: Dispatch
     make_record: RecordFactory
     refuse: Refuse | None = None
+    shape: WireShape | None = None
     _server: asyncio.base_events.Server | None = None
     _connections: set[asyncio.Task] = field(default_factory=set)
 
@@ -287,7 +315,7 @@ class HttpServer:
                 if request is None:
                     break
                 keep_alive = request.headers.get("connection", "").lower() != "close"
-                responder = Responder(writer, self.make_record(request), keep_alive)
+                responder = Responder(writer, self.make_record(request), keep_alive, self.shape)
                 try:
                     await self.dispatch(request, responder)
                 finally:

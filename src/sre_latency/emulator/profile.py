@@ -23,7 +23,7 @@ A fault spec is ``NAME:RATE`` or ``PROTOCOL:NAME:RATE`` (protocol anthropic|open
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -180,6 +180,34 @@ class EmulatorProfile(BaseModel):
     retry_after_s: int = Field(
         1, ge=0, le=86_400, description="retry-after seconds sent with an injected 429"
     )
+    capacity: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="concurrent generations the emulator serves; more requests queue and "
+        "their TTFT grows by the wait (default: no limit)",
+    )
+    queue_limit: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="requests that may wait for one of the capacity slots; one more is "
+        "answered 529 overloaded (503 on OpenAI and Bedrock routes) (default: no limit)",
+    )
+    rate_limit: float | None = Field(
+        None,
+        gt=0,
+        le=1_000_000,
+        description="requests per second admitted (a token bucket); beyond it, 429 with "
+        "retry-after (default: no limit)",
+    )
+    rate_limit_burst: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="requests the rate-limit bucket holds, admitted back to back (default: "
+        "one second's worth, at least 1)",
+    )
     host: str = Field("127.0.0.1", description="127.0.0.1, localhost or ::1")
     port: int = Field(0, ge=0, le=65_535, description="port; 0 picks a free one")
     script: Path | None = Field(
@@ -188,6 +216,38 @@ class EmulatorProfile(BaseModel):
     )
     max_records: int = Field(
         100_000, ge=1, le=10_000_000, description="requests kept in the records log"
+    )
+    # What servers and proxies we did not write do on the wire (docs/emulator.md#wire-behaviours).
+    reasoning_tokens: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="reasoning deltas streamed before the answer, paced like tokens, whether or "
+        "not the request asks (OpenAI delta.reasoning_content, Anthropic thinking_delta)",
+    )
+    split_first_event_ms: float = Field(
+        0.0,
+        ge=0,
+        le=600_000,
+        description="send the first content event in two writes this many ms apart, its first "
+        "half on time (0: one write)",
+    )
+    buffered_writes: int = Field(
+        0,
+        ge=0,
+        le=2,
+        description="deliver each stream in 1 write at its end, or 2 (up to the first content "
+        "delta, then the rest at the end), as a buffering proxy does (0: stream every event)",
+    )
+    root_response: Literal["404", "404-close", "stall"] = Field(
+        "404",
+        description="what GET / gets: 404 (the connection stays open), 404-close (404, then "
+        "the connection closes) or stall (never answered)",
+    )
+    unresponsive: bool = Field(
+        False,
+        description="accept connections and read requests but never answer any (a stalled "
+        "upstream)",
     )
 
     @field_validator("host")

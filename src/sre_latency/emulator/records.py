@@ -34,6 +34,8 @@ class RequestRecord:
     content_events: int = 0
     late_ns_max: int = 0  # the most any planned event went out after its due time (load check)
     tools_offered: int = -1  # tools in the request body (scripted conversations); -1: not known
+    queue_ns: int = 0  # how long it waited for a generation slot (the capacity model)
+    admitted_ns: int = 0  # when it got its slot (0: refused, or not a generation)
     _labels: list[str] = field(default_factory=list)
     _sent_ns: array = field(default_factory=lambda: array("q"))
     _content: array = field(default_factory=lambda: array("b"))
@@ -90,6 +92,7 @@ class RequestRecord:
             "content_events": self.content_events,
             "ttft_ms": None if self.ttft_ns is None else self.ttft_ns / 1e6,
             "late_ms_max": self.late_ns_max / 1e6,
+            "queue_ms": self.queue_ns / 1e6,
             "total_ms": (self.ended_ns - self.received_ns) / 1e6 if self.ended_ns else None,
             "events": [[label, ns] for label, ns in self.events],
             "tools_offered": self.tools_offered if self.tools_offered >= 0 else None,

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter_ns
 from typing import Any
 
+from sre_latency.emulator.capacity import CapacityGate
 from sre_latency.emulator.content import PromptCache
 from sre_latency.emulator.http import Request, Responder
 from sre_latency.emulator.profile import EmulatorProfile
@@ -62,6 +63,7 @@ class EmulatorState:
         self.prompt_cache = PromptCache()
         self._instance_id = secrets.token_hex(6)  # request ids stay unique across runs and resets
         self._id_seq = 0
+        self.capacity = CapacityGate(profile)
         self.reseed()
 
     def reseed(self) -> None:
@@ -81,6 +83,25 @@ class EmulatorState:
             if draw < cumulative:
                 return fault.behaviour
         return None
+
+    async def admit(self, req: Request, resp: Responder, protocol: str) -> str | None:
+        """The capacity model's answer (``emulator/capacity.py``), then the fault draw.
+
+        Returns the fault behaviour to play (a refusal: ``rate_limit`` or ``overloaded``), or
+        None. A request that waited for a slot has its schedule moved later by the wait
+        (``req.received_ns``; its record keeps the arrival and the wait as ``queue_ns``), so
+        its TTFT includes the wait. The app frees the slot when the response ends.
+        """
+        asked_ns = perf_counter_ns()
+        refused = await self.capacity.enter(id(req))
+        if refused is not None:
+            return refused
+        resp.record.admitted_ns = admitted_ns = perf_counter_ns()
+        wait_ns = admitted_ns - asked_ns
+        if wait_ns > 1_000_000:  # waited for a slot, not just a loop tick
+            resp.record.queue_ns = wait_ns
+            req.received_ns += wait_ns
+        return self.pick_fault(protocol)
 
     def jittered(self, ms: float) -> float:
         """``ms`` plus a seeded uniform ±jitter_ms, never below zero."""

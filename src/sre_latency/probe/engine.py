@@ -2,16 +2,19 @@
 
 Method, in order:
 
-1. adapters are built (credentials checked) and one transport (HTTP client) is created; with
-   ``concurrency > 1`` idle connections are opened up front — all before any clock starts;
-2. ``warmup`` rounds per target are sent and discarded (they also warm the connection pool);
+1. adapters are built (credentials checked) and one transport (HTTP client) is created;
+2. the warm-up (``warmup.py``): ``warmup`` rounds per target of real, discarded requests, at
+   least ``concurrency`` in flight at once per origin so each worker finds an open connection —
+   bounded by the run's deadlines, failures reported; all before any clock starts;
 3. ``n`` rounds are measured; each round sends every target once, in a fresh random order drawn
    from a seeded RNG, so targets are interleaved and never measured in blocks;
 4. ``concurrency`` workers each run a closed loop: the next planned request leaves as soon as the
    worker's previous one ended; their first requests are spread over one request's duration so
-   the streams do not run in lock-step. No retries: a failure is a sample with an error;
+   the streams do not run in lock-step, with or without warm-up. No retries: a failure is a
+   sample with an error;
 5. while measuring, garbage collection is quieted and the client watches its own event-loop
-   lag, schedule lag and CPU use (``health.py``).
+   lag, schedule lag and CPU use (``health.py``); connections opened inside measured requests
+   are counted (``method_notes``).
 
 Each finished sample goes to ``on_sample`` at once (the caller journals it). Stopping
 (``request_stop``) lets in-flight requests finish; cancelling drops them and keeps the rest.
@@ -28,9 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from time import perf_counter_ns
 
-from sre_latency.core.contract import ITL, Sample, SampleError
+from sre_latency.core.contract import Sample, SampleError
 from sre_latency.core.redact import scrub, strip_secrets
-from sre_latency.core.stats import linear_percentile
 from sre_latency.errors import LatencyError
 from sre_latency.probe.health import HealthWatch
 from sre_latency.probe.plan import Arrivals, ClosedLoop, Planned, plan
@@ -43,17 +45,22 @@ from sre_latency.probe.providers.base import (
     Target,
     sample_error,
 )
+from sre_latency.probe.samples import build_sample
 from sre_latency.probe.transport import (
     DeadlineExceeded,
     Exchange,
     Transport,
     choose_transport,
     make_transport,
+    origin_of,
 )
+from sre_latency.probe.warmup import StartSpread, WarmupReport, warm_up, warmup_lanes
 
 log = logging.getLogger("sre_latency.probe")
 OnSample = Callable[[int, Sample], None]  # (target index, sample)
-MAX_SPREAD_NS = 10_000_000_000  # workers' start offsets span at most 10 s
+# A warm run whose measured requests opened more connections than this share is not valid:
+# their TTFT includes connection set-up the run claims it did not measure.
+MAX_NEW_CONNECTION_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -68,67 +75,17 @@ def build_adapters(targets: Sequence[Target], settings: ProbeSettings) -> list[A
     return [adapter_class(t.provider)(t, settings) for t in targets]
 
 
-def _ms(later: int | None, earlier: int | None) -> float | None:
-    if later is None or earlier is None:
-        return None
-    return (later - earlier) / 1e6
-
-
-def build_sample(
-    seq: int,
-    round_: int,
-    started_at: datetime,
-    x: Exchange,
-    state: StreamState,
-    error: SampleError | None,
-    request_id: str | None,
-    cold: bool,
-) -> Sample:
-    """Turn clock readings and parser state into a Sample (docs/contract.md#metrics)."""
-    t0 = x.t_start
-    gaps = sorted(g / 1e6 for g in state.gaps_ns)
-    itl = ITL(n=len(gaps))
-    if gaps:
-        itl = ITL(
-            n=len(gaps),
-            mean=sum(gaps) / len(gaps),
-            p50=linear_percentile(gaps, 50),
-            p99=linear_percentile(gaps, 99),
-        )
-    generation_ms = _ms(state.last_content_ns, state.first_content_ns)
-    total_ms = _ms(x.t_end, t0) if t0 else None
-    output_tps = None
-    if state.content_deltas >= 2 and generation_ms and state.output_tokens:
-        output_tps = state.output_tokens / (generation_ms / 1000.0)
-    overhead = None
-    if total_ms is not None and state.server_latency_ms is not None:
-        overhead = total_ms - state.server_latency_ms
-    return Sample(
-        seq=seq,
-        round=round_,
-        started_at=started_at,
-        ttfb_ms=_ms(x.t_headers, t0) if t0 else None,
-        ttft_ms=_ms(state.first_content_ns, t0) if t0 else None,
-        generation_ms=generation_ms,
-        total_ms=total_ms,
-        request_sent_ms=_ms(x.t_sent, t0) if t0 else None,
-        itl_ms=itl,
-        dns_ms=_ms(x.t_dns_end, x.t_dns_start),
-        connect_ms=_ms(x.t_connect_end, x.t_connect_start),
-        tls_ms=_ms(x.t_tls_end, x.t_tls_start),
-        server_latency_ms=state.server_latency_ms,
-        server_ttft_ms=state.server_ttft_ms,
-        network_overhead_ms=overhead if error is None else None,
-        input_tokens=state.input_tokens,
-        output_tokens=state.output_tokens,
-        cache_read_tokens=state.cache_read_tokens,
-        cache_write_tokens=state.cache_write_tokens,
-        output_tps=output_tps,
-        http_status=x.status,
-        request_id=request_id,
-        cold=cold,
-        error=error,
-    )
+@contextlib.contextmanager
+def latency_errors_unwrapped():
+    """A task's LatencyError (e.g. credentials that no longer refresh) reaches the caller as
+    itself, one sentence, not wrapped in an exception group that nothing catches."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        first = next((e for e in group.exceptions if isinstance(e, LatencyError)), None)
+        if first is None:
+            raise
+        raise first from None
 
 
 @contextlib.contextmanager
@@ -200,6 +157,7 @@ class ProbeEngine:
         transport: str = "auto",
         adapters: Sequence[Adapter] | None = None,
         arrivals: Arrivals | None = None,
+        duration_s: float | None = None,
     ):
         self.targets = list(targets)
         self.adapters = (
@@ -213,7 +171,16 @@ class ProbeEngine:
         self.transport_name = choose_transport(transport, cold)
         self.warmup_plan, self.measured_plan = plan(len(self.targets), n, warmup, seed)
         self.arrivals = arrivals or ClosedLoop()
+        self.scheduled = None  # open loop or time-bound: probe/open_loop.py drives the run
+        if duration_s is not None or self.arrivals.offsets_ns(0) is not None:
+            from sre_latency.probe.open_loop import Scheduled
+
+            self.scheduled = Scheduled(self, duration_s, seed)
         self.health = HealthWatch()
+        self.warmup_report = WarmupReport()
+        self.new_connections = 0  # measured requests that opened a connection
+        self._urls = [t.base_url or str(getattr(a, "endpoint", "")) for t, a in
+                      zip(self.targets, self.adapters, strict=True)]  # fmt: skip
         self.finished = 0
         self._stop = False
         self._seq = 0
@@ -222,7 +189,7 @@ class ProbeEngine:
 
     @property
     def planned(self) -> int:
-        return len(self.measured_plan)
+        return self.scheduled.planned if self.scheduled else len(self.measured_plan)
 
     def request_stop(self) -> None:
         """Send nothing more; requests in flight finish and are kept."""
@@ -233,74 +200,74 @@ class ProbeEngine:
             self.transport_name, cold=self.cold, connect_timeout_s=self.deadlines.connect_s
         )
         try:
-            if self.concurrency > 1:
-                urls = [t.base_url for t in self.targets]
-                await transport.preconnect(urls, self.concurrency)
+            if self.scheduled is None:  # a scheduled run warms up to its own rate (open_loop)
+                workers = min(self.concurrency, max(1, len(self.measured_plan)))
+                await self.warm_up(transport, workers)
             with quiet_gc():
                 try:
-                    await self._drive(transport, on_sample)
+                    if self.scheduled is not None:
+                        await self.scheduled.drive(transport, on_sample)
+                    else:
+                        await self._drive(transport, on_sample, self.warmup_report.spread_ns)
                 finally:
                     await self.health.stop()
         finally:
             await asyncio.shield(transport.aclose())
 
-    async def _drive(self, transport: Transport, on_sample: OnSample) -> None:
-        """Closed-loop workers over the warm-up then the measured plan, without a barrier.
+    async def warm_up(self, transport: Transport, connections: int) -> WarmupReport:
+        """Send the warm-up (``warmup.py``) so ``connections`` per origin are open; add what
+        came of it to ``warmup_report``."""
+        origins = [origin_of(url) for url in self._urls]
+        lanes = warmup_lanes(self.warmup_plan, origins, connections, self.cold)
+        with latency_errors_unwrapped():
+            await warm_up(lanes, lambda item: self._send(transport, item), self.warmup_report)
+        return self.warmup_report
 
-        With a warm-up, worker 0 sends first; the others start spread over the duration of
-        that first request, so ``concurrency`` streams do not run in lock-step (a thundering
-        herd of simultaneous starts and ends that the client would then stamp late).
-        """
-        items = self.warmup_plan + self.measured_plan
+    async def _drive(
+        self, transport: Transport, on_sample: OnSample, spread_ns: int | None
+    ) -> None:
+        """Closed-loop workers over the measured plan, their first requests spread over one
+        request's duration (``warmup.StartSpread``) so ``concurrency`` streams never run in
+        lock-step (a thundering herd of simultaneous starts and ends the client stamps late)."""
+        items = self.measured_plan
         if not items:
             return
         feed = iter(items)
         workers = min(self.concurrency, len(items))
-        first_done = asyncio.Event()
-        spread_ns = 0
+        spread = StartSpread(workers, spread_ns)
 
         async def worker(k: int) -> None:
-            nonlocal spread_ns
-            if k and self.warmup_plan:
-                await first_done.wait()
-                await asyncio.sleep(k * spread_ns / workers / 1e9)
+            await spread.wait_turn(k)
             intended = perf_counter_ns()
+            x: Exchange | None = None
             try:
                 for item in feed:
                     if self._stop:
                         return
-                    if not item.warmup and not self.health.started:
+                    if not self.health.started:
                         self.health.start()
-                    x = await self._one(
-                        transport, item, intended, None if item.warmup else on_sample
-                    )
-                    if k == 0 and not first_done.is_set():
-                        spread_ns = min(max(0, x.t_end - x.t_start), MAX_SPREAD_NS)
-                        first_done.set()
+                    x = await self._one(transport, item, intended, on_sample)
+                    if k == 0:
+                        spread.first_done(x)
                     intended = x.t_end or perf_counter_ns()
             finally:
                 if k == 0:
-                    first_done.set()
+                    spread.first_done(x)
 
-        try:
+        with latency_errors_unwrapped():
             async with asyncio.TaskGroup() as tg:
                 for k in range(workers):
                     tg.create_task(worker(k))
-        except BaseExceptionGroup as group:
-            # A worker's LatencyError (e.g. credentials that no longer refresh) must reach the
-            # caller as itself, one sentence, not wrapped in a group that nothing catches.
-            first = next((e for e in group.exceptions if isinstance(e, LatencyError)), None)
-            if first is None:
-                raise
-            raise first from None
 
-    async def _one(
-        self, transport: Transport, item: Planned, intended_ns: int, on_sample: OnSample | None
-    ) -> Exchange:
+    async def _send(
+        self, transport: Transport, item: Planned, state: StreamState | None = None
+    ) -> tuple[Exchange, SampleError | None]:
+        """One request, bounded by the run's deadlines; failures come back as a SampleError
+        (scrubbed of the base URL's secrets), never as an exception (LatencyError aside)."""
         adapter = self.adapters[item.target]
         req = adapter.prepare(self.prompt, self.max_tokens)
         parser = adapter.parser()
-        state = StreamState()
+        state = state if state is not None else StreamState()
         x = Exchange()
         error: SampleError | None = None
         dl = self.deadlines
@@ -318,16 +285,44 @@ class ProbeEngine:
                 error = _http_error(adapter, x)
             else:
                 error = state.error
-        if on_sample is None:
-            return x
+        return x, _redacted(adapter, error, None)[0]  # warm-up failures are shown too
+
+    async def _one(
+        self, transport: Transport, item: Planned, intended_ns: int, on_sample: OnSample
+    ) -> Exchange:
+        state = StreamState()
+        x, error = await self._send(transport, item, state)
         self.health.schedule(intended_ns, x.t_start or intended_ns)
         started_at = self._wall0 + timedelta(microseconds=(x.t_start - self._perf0) / 1000)
+        adapter = self.adapters[item.target]
         request_id = adapter.request_id(x.headers) if x.headers is not None else None
-        error, request_id = _redacted(adapter, error, request_id)
+        request_id = _redacted(adapter, None, request_id)[1]
         sample = build_sample(
             self._seq, item.round, started_at, x, state, error, request_id, self.cold
         )
         self._seq += 1
         self.finished += 1
+        if sample.new_connection:
+            self.new_connections += 1
         on_sample(item.target, sample)
         return x
+
+    def method_notes(self) -> tuple[list[str], bool]:
+        """Validity notes about the method (warm-up, connections), and whether they make the
+        run invalid: a warm run whose measured requests opened connections did not measure
+        what it says it measured."""
+        notes = self.warmup_report.notes()
+        opened, done = self.new_connections, self.finished
+        if self.cold or not opened:
+            return notes, False
+        why = (
+            "--warmup 0 sends no warm-up request"
+            if not self.warmup_plan
+            else "the server or a proxy closed connections the warm-up opened"
+        )
+        notes.append(
+            f"{opened} of {done} measured requests opened a connection inside the timed window "
+            f"(their TTFT includes connection set-up): {why}; use --cold to measure that on "
+            "purpose"
+        )
+        return notes, bool(self.warmup_plan) and opened > MAX_NEW_CONNECTION_SHARE * done

@@ -44,6 +44,7 @@ class HealthWatch:
         self._wall0 = 0
         self.cpu_s = 0.0
         self.wall_s = 0.0
+        self.late_sends: int | None = None  # set by an open loop (probe/open_loop.py)
 
     @property
     def started(self) -> bool:
@@ -85,6 +86,7 @@ class HealthWatch:
             loop_lag_max_ms=loop[-1] if loop else None,
             schedule_lag_p99_ms=linear_percentile(sched, 99) if sched else None,
             cpu_ms_per_request=self.cpu_s * 1000 / requests if requests else None,
+            late_sends=self.late_sends,
         )
         notes: list[str] = []
         if health.loop_lag_p99_ms is not None and health.loop_lag_p99_ms > MAX_LOOP_LAG_P99_MS:

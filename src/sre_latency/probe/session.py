@@ -13,7 +13,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sre_latency.core.contract import ProviderResult, Run, RunConfig, RunKind, Sample
+from sre_latency.core.contract import (
+    ProviderResult,
+    Run,
+    RunConfig,
+    RunKind,
+    Sample,
+    TimeSeries,
+)
 from sre_latency.core.redact import public_url
 from sre_latency.probe.engine import ProbeEngine
 from sre_latency.probe.handle import TaskRun
@@ -55,6 +62,7 @@ class RunSession:
         self.engine = engine
         self._labels = [t.label for t in engine.targets]
         self._on_sample = on_sample
+        self.finalizers: list[Callable[[Run], None]] = []  # e.g. watched processes' series
 
     @property
     def path(self) -> Path:
@@ -123,6 +131,9 @@ class RunSession:
         if notes:
             run.valid = False
             run.validity_notes.extend(notes)
+        method, invalid = engine.method_notes()  # warm-up failures, connections opened
+        run.validity_notes.extend(method)
+        run.valid = run.valid and not invalid
         run.complete = outcome == "done" and engine.finished == engine.planned
         if not run.complete:
             why = {"cancelled": "cancelled", "error": "stopped by an error"}.get(outcome, "stopped")
@@ -132,8 +143,21 @@ class RunSession:
             )
         if len(run.providers) > 1:
             run.comparisons = compare_targets(run, seed=run.config.seed or 0)
+        run.timeseries = run_timeseries(run)
+        for finalize in self.finalizers:
+            finalize(run)
         run.finished_at = datetime.now(UTC)
         self.writer.finish(run)
+
+
+def run_timeseries(run: Run) -> TimeSeries:
+    """The per-second windows of every target (docs/contract.md#time-series)."""
+    from sre_latency.core.timeseries import target_windows
+
+    window_s, windows = target_windows(
+        {label: p.samples for label, p in run.providers.items()}, run.created_at
+    )
+    return TimeSeries(origin=run.created_at, window_s=window_s, targets=windows)
 
 
 def summarize_run(run: Run) -> None:

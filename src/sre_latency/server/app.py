@@ -40,9 +40,9 @@ RUN_STATUS = "sre_latency.tools.run_status:RunStatus"
 INSTRUCTIONS = """\
 sre-latency measures the latency of Claude models on the Anthropic API, AWS Bedrock and
 OpenAI-compatible gateways, and where time goes inside Claude Code sessions. Measure first
-(latency_check for a quick look, benchmark for figures worth quoting), then grade, compare or
-report on the saved runs. benchmark, latency_check and latency_budget spend API credits unless
-emulate=true. Long runs continue in the background after max_seconds; follow them with run_status.
+(latency_check for a quick look, benchmark for figures worth quoting, capacity for the highest
+request rate an SLO survives), then grade, compare or report on the saved runs. benchmark,
+latency_check, latency_budget and capacity spend API credits unless emulate=true. Long runs continue in the background after max_seconds; follow them with run_status.
 """
 ANNOTATIONS = {
     "measures": ToolAnnotations(read_only_hint=False, destructive_hint=False,

@@ -31,17 +31,18 @@ _STAMPS = re.compile(rf"(?:{_STAMP}\n)*{_STAMP}")  # a whole column at once, joi
 _NONE = type(None)
 FLOAT_FIELDS = ("ttfb_ms", "ttft_ms", "generation_ms", "total_ms", "request_sent_ms", "dns_ms",
                 "connect_ms", "tls_ms", "server_latency_ms", "server_ttft_ms",
-                "network_overhead_ms", "output_tps")  # fmt: skip
+                "network_overhead_ms", "output_tps", "intended_send_s", "send_s",
+                "ttfr_ms")  # fmt: skip
 INT_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-              "http_status")  # fmt: skip
+              "http_status", "step")  # fmt: skip
 FIELDS = ("seq", "round", "started_at", *FLOAT_FIELDS, *INT_FIELDS, "itl_ms", "request_id",
-          "cold", "error")  # fmt: skip
+          "cold", "error", "new_connection", "buffered")  # fmt: skip
 assert set(FIELDS) == {f.alias or n for n, f in Sample.model_fields.items()}, "contract changed"
 _FIELD_SET = frozenset(FIELDS)
 _ITL_FIELDS = frozenset(ITL.model_fields)
 _ERROR_FIELDS = frozenset(f.alias or n for n, f in SampleError.model_fields.items())
 _CLASSES = frozenset(ERROR_CLASSES)
-_DEFAULTS = {"cold": False, "itl_ms": {}}
+_DEFAULTS = {"cold": False, "itl_ms": {}, "buffered": False}
 
 Columns = dict[str, list[Any]]
 
@@ -129,6 +130,8 @@ _CHECKS: tuple[tuple[str, Any], ...] = (
     *((n, _floats) for n in FLOAT_FIELDS), *((n, _ints) for n in INT_FIELDS),
     ("itl_ms", _itl), ("request_id", lambda c: set(map(type, c)) <= {str, _NONE}),
     ("cold", lambda c: set(map(type, c)) <= {bool}), ("error", _errors),
+    ("new_connection", lambda c: set(map(type, c)) <= {bool, _NONE}),
+    ("buffered", lambda c: set(map(type, c)) <= {bool}),
 )  # fmt: skip
 
 

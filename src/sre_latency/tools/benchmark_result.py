@@ -59,6 +59,7 @@ class TargetRow(BaseModel):
     connect_p50_ms: float | None = None
     tls_p50_ms: float | None = None
     error_examples: list[ErrorExample] = Field(default_factory=list)
+    buffered: int = 0  # successful samples whose stream a server or proxy buffered
 
 
 class BenchmarkResult(BaseModel):
@@ -117,7 +118,7 @@ def target_rows(run: Run, per_target: dict[str, Rates] | None = None) -> list[Ta
                 total_p99_ms=s.total_ms.p99 if s.total_ms else None,
                 itl_mean_ms=s.itl_ms.mean if s.itl_ms else None,
                 output_tps_mean=s.output_tps.mean if s.output_tps else None,
-                errors_by_class=dict(s.errors_by_class),
+                errors_by_class=dict(s.errors_by_class), buffered=s.buffered,
                 endpoint_host=endpoint_host(result.endpoint),
                 request_rate_per_s=r.request_rate_per_s if r else None,
                 output_tokens_per_s=r.output_tokens_per_s if r else None,
@@ -232,12 +233,16 @@ def one_line_summary(
     for row in rows:
         ttft = f"TTFT p50 {row.ttft_p50_ms:.0f} ms" if row.ttft_p50_ms is not None else "no TTFT"
         errors = f", {row.error_rate:.0%} errors" if row.n and row.error_rate else ""
-        parts.append(f"{row.label} {ttft} (n={row.ok}{errors})")
+        buffered = ", stream buffered by the server or a proxy" if row.buffered else ""
+        parts.append(f"{row.label} {ttft} (n={row.ok}{errors}{buffered})")
     text = ("EMULATED: " if run.config.emulate else "") + ("; ".join(parts) or "no targets")
     if overall is not None and overall.request_rate_per_s is not None:
         text += f"; overall {describe(overall)}"
     if comparisons:
         text += f"; {comparisons[0]}"
+    late = run.client_health.late_sends if run.client_health else None
+    if late:
+        text += f"; schedule_lag: {late} planned sends left out, too late to keep the plan"
     if not run.complete:
         text += f"; stopped early after {finished}/{planned} requests"
     if not run.valid:

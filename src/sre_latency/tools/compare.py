@@ -17,7 +17,7 @@ from sre_latency.tools.store_option import StoreOptions, store_for
 DESCRIPTION = """\
 Compare saved runs side by side per target (paired by provider, model and Bedrock variant):
 p50/p90/p99/mean and error rate, and each later run's change against the first with a 95 %
-bootstrap CI (simultaneous over every test of the call, so two runs of one profile are flagged
+CI (simultaneous over every test of the call, so two runs of one profile are flagged
 at most 1 time in 20). A regression is flagged only when the CI excludes zero and the change
 exceeds min_change_pct; p99 is tested only from n = 368 per run. When the runs' conditions
 differ (model, prompt size, max_tokens, concurrency, cold/warm, emulated or real, endpoint) it

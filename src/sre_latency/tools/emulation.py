@@ -21,17 +21,22 @@ from sre_latency.tools.options import Face, Options
 # seconds, not a minute; the ``emulator_*`` options override it.
 EMULATE_PROFILE: dict[str, Any] = {"ttft_ms": 100.0, "itl_ms": 4.0, "output_tokens": 64}
 KNOBS = ("ttft_ms", "itl_ms", "output_tokens", "jitter_ms", "stall_ms", "anthropic_overhead_ms",
-         "openai_overhead_ms", "bedrock_overhead_ms", "seed")  # fmt: skip
+         "openai_overhead_ms", "bedrock_overhead_ms", "seed", "capacity", "queue_limit",
+         "rate_limit", "rate_limit_burst", "reasoning_tokens", "split_first_event_ms",
+         "buffered_writes")  # fmt: skip
 AGENT_LIMITS = {"ttft_ms": 600_000, "itl_ms": 600_000, "stall_ms": 600_000, "jitter_ms": 600_000,
                 "bedrock_overhead_ms": 600_000, "anthropic_overhead_ms": 600_000,
-                "openai_overhead_ms": 600_000, "output_tokens": 100_000}  # fmt: skip
+                "openai_overhead_ms": 600_000, "output_tokens": 100_000,
+                "reasoning_tokens": 100_000, "split_first_event_ms": 600_000}  # fmt: skip
 
 
 def _knob(name: str) -> tuple[Any, Any]:
     info = EmulatorProfile.model_fields[name]
     default = EMULATE_PROFILE.get(name, info.default)
-    bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "le") if hasattr(m, k)}
-    description = f"with emulate: {info.description} (default {default:g})"
+    bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "gt", "le") if hasattr(m, k)}
+    description = f"with emulate: {info.description}"
+    if default is not None:
+        description += f" (default {default:g})"
     face = Face(agent_le=AGENT_LIMITS.get(name))
     return Annotated[info.annotation | None, face], Field(None, description=description, **bounds)
 

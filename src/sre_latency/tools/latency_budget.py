@@ -2,7 +2,10 @@
 
 Measuring runs two ordinary benchmarks, warm (reused connections) then cold (a fresh connection
 per request), each saved in the store so nothing measured is lost, and merges them into one run
-of kind ``latency_budget`` whose samples keep their ``cold`` flag. With ``run``, a saved run is
+of kind ``latency_budget`` whose samples keep their ``cold`` flag. Both phases go through the
+same HTTP stack (httpx2 unless ``transport`` names one), so the cold penalty is the
+connection's, not the difference between two clients; the run records the stack of each phase
+(``extra.transport_by_phase``). With ``run``, a saved run is
 analysed instead, for free. The analysis itself is ``analysis.budget``.
 """
 
@@ -90,13 +93,20 @@ def saved_budget(opts: LatencyBudgetOptions, *, store: RunStore | None = None,
     return latency_budget_from_run(load_columns(path, store))
 
 
+def budget_transport(opts: LatencyBudgetOptions) -> str:
+    """One stack for both phases: httpx2 (it times DNS, TCP and TLS apart) unless one is named."""
+    return "httpx2" if opts.transport == "auto" else opts.transport
+
+
 def _phase_options(opts: LatencyBudgetOptions, cold: bool):
     from sre_latency.tools.benchmark import BenchmarkOptions
 
-    shared = opts.model_dump(exclude={"run", "output", "providers", "n", "warmup", "seed"})
+    exclude = {"run", "output", "providers", "n", "warmup", "seed", "transport"}
+    shared = opts.model_dump(exclude=exclude)
     return BenchmarkOptions(
-        **shared, providers=opts.providers, n=opts.n, warmup=opts.warmup, seed=opts.seed, cold=cold
-    )
+        **shared, providers=opts.providers, n=opts.n, warmup=opts.warmup, seed=opts.seed,
+        cold=cold, transport=budget_transport(opts),
+    )  # fmt: skip
 
 
 def merge_runs(warm: Run | None, cold: Run | None, complete: bool, run_id: str) -> Run:
@@ -130,7 +140,9 @@ def merge_runs(warm: Run | None, cold: Run | None, complete: bool, run_id: str) 
         environment=environment(),
         providers=providers,
         extra={"warm_run_id": warm.run_id if warm else None,
-               "cold_run_id": cold.run_id if cold else None},
+               "cold_run_id": cold.run_id if cold else None,
+               "transport_by_phase": {name: part.config.transport for name, part in
+                                      (("warm", warm), ("cold", cold)) if part is not None}},
     )  # fmt: skip
 
 

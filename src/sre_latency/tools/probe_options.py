@@ -54,7 +54,8 @@ class ProbeOptions(StoreOptions, EmulatorOptions):
     transport: Literal["auto", "aiohttp", "httpx2"] = Field(
         "auto",
         description="HTTP stack for every provider: auto = aiohttp, or httpx2 when each "
-        "request opens its own connection (it times DNS, TCP and TLS apart)",
+        "request opens its own connection and for both phases of latency_budget (it times DNS, "
+        "TCP and TLS apart)",
     )
     emulate: bool = Field(
         False,

@@ -23,6 +23,7 @@ from sre_latency.core.contract import Run
 from sre_latency.errors import LatencyError
 from sre_latency.store import RunStore, open_store
 from sre_latency.tools.benchmark import BenchmarkResult, benchmark_result
+from sre_latency.tools.capacity import CapacityResult
 from sre_latency.tools.options import Face, Options
 
 RunState = Literal["running", "done", "cancelled", "failed", "incomplete"]
@@ -56,6 +57,9 @@ class RunStatus(BaseModel):
     summary: str
     sessions: SessionBenchmarkResult | None = Field(
         None, description="session-benchmark runs: the sessions per provider and the gap explained"
+    )
+    capacity: CapacityResult | None = Field(
+        None, description="capacity runs: the load the SLO held at, its bracket and evidence"
     )
 
 
@@ -95,6 +99,11 @@ def status_of_run(
         from sre_latency.analysis.session_result import session_benchmark_result
 
         sessions = session_benchmark_result(run, path or "", finished, planned)
+    capacity = None
+    if run is not None and run.kind == "capacity":
+        from sre_latency.tools.capacity import capacity_result
+
+        capacity = capacity_result(run, path or "", finished, planned)
     if run is not None:
         run_id = run.run_id
     pct = _pct(finished, planned)
@@ -115,6 +124,7 @@ def status_of_run(
         figures = (
             sessions.summary if sessions is not None
             else budget.summary if budget is not None
+            else capacity.summary if capacity is not None
             else result.summary if result is not None
             else f"the run file is under the results root (kind {kind})"
         )  # fmt: skip
@@ -133,6 +143,7 @@ def status_of_run(
         budget=budget,
         summary=summary,
         sessions=sessions,
+        capacity=capacity,
     )
 
 

@@ -136,6 +136,13 @@ def _target_advice(targets: list[TargetReport]) -> list[Recommendation]:
         ))  # fmt: skip
     for t in targets:
         tps = t.metrics[2]
+        if t.buffered:
+            out.append(_rec(
+                f"Turn off response buffering between the client and {t.label} (e.g. nginx "
+                "proxy_buffering off, or X-Accel-Buffering: no): its stream arrives in bursts, "
+                "so users wait for whole answers and its throughput cannot be measured.",
+                f"{t.label}: {t.buffered} of {t.ok} streams buffered by the server or a proxy",
+            ))  # fmt: skip
         if tps.mean is not None and tps.mean < 40:
             out.append(_rec(
                 f"Expect slow streaming from {t.label}: consider a smaller or faster model for "

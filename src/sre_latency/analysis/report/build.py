@@ -14,7 +14,8 @@ import numpy as np
 
 from sre_latency.analysis.columns import RunColumns, TargetColumns
 from sre_latency.analysis.context import run_conditions
-from sre_latency.analysis.grade import grade_target
+from sre_latency.analysis.grade import BUFFERED, STREAM_METRICS, grade_target
+from sre_latency.analysis.load import load_report
 from sre_latency.analysis.report.findings import main_finding, sentence_start, status, tiers
 from sre_latency.analysis.report.models import (
     Consistency,
@@ -41,11 +42,16 @@ TABLE_METRICS = HEADLINE_METRICS
 def _figures(t: TargetColumns, metric: str) -> MetricFigures:
     v = t.sorted_ok(metric)
     unit = "tok/s" if metric == "output_tps" else "ms"
+    note = None
+    if metric in STREAM_METRICS and t.n_buffered:
+        left = "" if v.size == 0 else f"; {t.n_buffered} of {t.n_ok} samples left out"
+        note = f"{BUFFERED} (n={t.n_buffered}){left}"
     return MetricFigures(
         metric=metric,
         unit=unit,
         n=int(v.size),
         **{s: percentile(v, s, presorted=True) for s in ("mean", "sd", "p50", "p90", "p99")},
+        note=note,
     )
 
 
@@ -134,7 +140,7 @@ def build_report(cols: RunColumns, slo: SloTable | None = None) -> ReportResult:
         recommendations=recommendations(cols, targets, errors, consistency),
         summary=f"{status_line}. {sentence_start(finding, set(cols.targets))}",
         emulated=conditions.emulated, conditions=conditions, rates=overall_rates,
-        goodput_slo=dict(table.goodput),
+        goodput_slo=dict(table.goodput), load=load_report(cols, table.goodput),
     )  # fmt: skip
 
 
@@ -151,6 +157,7 @@ def _target(t: TargetColumns, table: SloTable, rates) -> TargetReport:
         metrics=[_figures(t, m) for m in TABLE_METRICS],
         endpoint_host=endpoint_host(t.endpoint),
         rates=rates,
+        buffered=t.n_buffered,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from sre_latency.analysis.load_models import LoadReport
 from sre_latency.analysis.throughput import Rates
 from sre_latency.core.conditions import Conditions
 
@@ -19,6 +20,7 @@ class MetricFigures(BaseModel):
     p50: float | None
     p90: float | None
     p99: float | None
+    note: str | None = None  # why a figure is missing or partial ("stream buffered by …")
 
 
 class TargetReport(BaseModel):
@@ -32,6 +34,7 @@ class TargetReport(BaseModel):
     metrics: list[MetricFigures]
     endpoint_host: str = ""
     rates: Rates | None = None  # over the run's span, so targets add up to the run
+    buffered: int = 0  # successful samples whose stream a server or proxy buffered
 
 
 class ErrorClassReport(BaseModel):
@@ -106,6 +109,7 @@ class ReportResult(BaseModel):
     output_path: str | None = None
     output_format: str = "json"
     summary: str = Field(description="one sentence: the status line and the main finding")
+    load: LoadReport | None = None  # throughput, send lag, steps, watched processes
     emulated: bool = Field(False, description="measured against the built-in emulator")
     conditions: Conditions | None = None
     rates: Rates | None = Field(None, description="requests, output tokens and goodput per s")

@@ -161,3 +161,108 @@ def throughput(result) -> bytes | None:
     ax.grid(alpha=0.3, axis="y")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the bars
     return _png(fig)
+
+
+def _nan(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _shade_steps(ax, cols: RunColumns, origin) -> None:
+    """Every other step of a sweep or capacity search shaded, so the windows read by step."""
+    for step in cols.steps[::2]:
+        if step.started_at is not None and step.finished_at is not None:
+            ax.axvspan((step.started_at - origin).total_seconds(),
+                       (step.finished_at - origin).total_seconds(), color="#000", alpha=0.05)  # fmt: skip
+
+
+def load_over_time(cols: RunColumns) -> bytes | None:
+    """TTFT p50/p99 per window per target, with the request rate overlaid (right axis)."""
+    from sre_latency.analysis.load import series_of
+
+    ts = series_of(cols)
+    if ts is None or not ts.targets:
+        return None
+    fig = _figure(8.0, 3.8)
+    ax = fig.add_subplot()
+    rate_ax = ax.twinx()
+    for label, windows in ts.targets.items():
+        x = np.array([w.t_s for w in windows])
+        (line,) = ax.plot(x, _nan(w.ttft_p50_ms for w in windows), label=f"{label} TTFT p50")
+        colour = line.get_color()
+        ax.plot(x, _nan(w.ttft_p99_ms for w in windows), "--", color=colour,
+                label=f"{label} TTFT p99")  # fmt: skip
+        rate = np.array([w.started for w in windows]) / ts.window_s
+        rate_ax.step(x, rate, where="post", color=colour, alpha=0.35, label=f"{label} req/s")
+    _shade_steps(ax, cols, ts.origin)
+    ax.set_xlabel(f"seconds since the run started ({ts.window_s:g} s windows)")
+    ax.set_ylabel("TTFT (ms)")
+    rate_ax.set_ylabel("requests started / s")
+    ax.set_title("Latency over time, with the request rate")
+    ax.grid(alpha=0.3)
+    handles = ax.get_legend_handles_labels()
+    more = rate_ax.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize="small")
+    return _png(fig)
+
+
+def processes_over_time(cols: RunColumns) -> bytes | None:
+    """Watched processes (the system under test, the client) beside the latency they served."""
+    from sre_latency.analysis.load import series_of
+
+    ts = series_of(cols)
+    if ts is None or not ts.processes:
+        return None
+    fig = _figure(8.0, 6.0)
+    lat, cpu, mem = fig.subplots(3, 1, sharex=True)
+    for label, windows in ts.targets.items():
+        lat.plot([w.t_s for w in windows], _nan(w.ttft_p99_ms for w in windows),
+                 label=f"{label} TTFT p99")  # fmt: skip
+    for name, series in ts.processes.items():
+        x = [w.t_s for w in series]
+        cpu.plot(x, _nan(w.cpu_pct for w in series), label=name)
+        mem.plot(x, _nan(w.rss_bytes for w in series) / 2**20, label=name)
+    for ax in (lat, cpu, mem):
+        _shade_steps(ax, cols, ts.origin)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize="x-small")
+    lat.set_ylabel("TTFT p99 (ms)")
+    cpu.set_ylabel("CPU (% of a core)")
+    mem.set_ylabel("RSS (MiB)")
+    mem.set_xlabel("seconds since the run started")
+    lat.set_title("Watched processes beside latency")
+    return _png(fig)
+
+
+def latency_throughput(load) -> bytes | None:
+    """The latency–throughput curve of a sweep or capacity search (a ``LoadReport``)."""
+    if load is None or not load.steps:
+        return None
+    rate_sweep = all(s.offered_rate_per_s is not None for s in load.steps)
+    fig = _figure(8.0, 3.6)
+    lat, good = fig.subplots(1, 2)
+    for target in dict.fromkeys(s.target for s in load.steps):
+        rows = sorted((s for s in load.steps if s.target == target),
+                      key=lambda s: s.offered_rate_per_s if rate_sweep else s.concurrency or 0)  # fmt: skip
+        x = [s.offered_rate_per_s if rate_sweep else s.concurrency for s in rows]
+        (line,) = lat.plot(x, _nan(s.ttft_p50_ms for s in rows), "o-", label=f"{target} p50")
+        lat.plot(x, _nan(s.ttft_p99_ms for s in rows), "s--", color=line.get_color(),
+                 label=f"{target} p99")  # fmt: skip
+        good.plot(x, _nan(s.goodput_per_s for s in rows), "o-", label=f"{target} goodput")
+        good.plot(x, _nan(s.achieved_rate_per_s for s in rows), "x:", color=line.get_color(),
+                  label=f"{target} achieved")  # fmt: skip
+    if rate_sweep:
+        top = max(s.offered_rate_per_s or 0 for s in load.steps)
+        good.plot([0, top], [0, top], color="#999", linewidth=0.8, label="offered")
+    xlabel = "offered load (requests/s per target)" if rate_sweep else "concurrency"
+    for ax in (lat, good):
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+    lat.set_ylabel("TTFT (ms)")
+    shown = [v for s in load.steps for v in (s.ttft_p50_ms, s.ttft_p99_ms) if v]
+    if shown and max(shown) > 20 * min(shown):  # a queue past capacity: a log scale reads both
+        lat.set_yscale("log")
+    good.set_ylabel("requests/s")
+    lat.set_title("TTFT vs offered load")
+    good.set_title("Goodput vs offered load")
+    return _png(fig)

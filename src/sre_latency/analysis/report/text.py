@@ -24,6 +24,8 @@ def pct(value: float | None) -> str:
 
 
 def figure_cells(m: MetricFigures) -> list[str]:
+    if m.note and m.n == 0:  # e.g. a buffered stream: say why, not a dash
+        return [m.note, "—"]
     d = 1 if m.unit == "tok/s" or (m.p50 is not None and m.p50 < 100) else 0
     return [
         f"{num(m.mean, d)} ± {num(m.sd, d)}",
@@ -76,6 +78,7 @@ def markdown(result: ReportResult) -> str:
     out += ["## Throughput", "", *_md_rates(r)]
     out += ["## Errors", "", *_md_errors(r)]
     out += ["## Throughput over time", "", *_md_throughput(r)]
+    out += load_markdown(r.load)
     out += ["## Consistency", "", *_md_consistency(r)]
     out += ["## Performance tiers", ""]
     out += [f"- **{t.tier}** ({t.criterion}): {', '.join(t.targets)}" for t in r.tiers] + [""]
@@ -83,6 +86,12 @@ def markdown(result: ReportResult) -> str:
     out += [f"{i}. {rec.text} *(evidence: {rec.evidence})*" for i, rec in
             enumerate(r.recommendations, start=1)]  # fmt: skip
     return "\n".join(out) + "\n"
+
+
+def load_markdown(load) -> list[str]:
+    from sre_latency.analysis.report.load_sections import load_markdown as section
+
+    return section(load)
 
 
 def rate(value: float | None) -> str:

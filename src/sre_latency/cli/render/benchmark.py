@@ -22,6 +22,12 @@ def _rate(value: float | None) -> str:
 _PHASES = (("DNS", "dns_p50_ms"), ("connect", "connect_p50_ms"), ("TLS", "tls_p50_ms"))
 
 
+def _tps(row: Any) -> str:
+    if row.output_tps_mean is None and getattr(row, "buffered", 0):
+        return "buffered"  # a stream a server or proxy buffered has no throughput
+    return _rate(row.output_tps_mean)
+
+
 def columns(result: Any) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, rows and right-aligned columns of the table (connection set-up when cold).
 
@@ -38,7 +44,7 @@ def columns(result: Any) -> tuple[list[str], list[list[str]], list[int]]:
     for r in result.targets:
         row = [r.label, str(r.n), str(r.ok), str(r.n - r.ok) if r.n > r.ok else "-",
                _ms(r.ttft_p50_ms), _ms(r.ttft_p99_ms), _ms(r.total_p50_ms), _ms(r.total_p99_ms),
-               _ms(r.itl_mean_ms), _rate(r.output_tps_mean), _rate(r.request_rate_per_s),
+               _ms(r.itl_mean_ms), _tps(r), _rate(r.request_rate_per_s),
                _rate(r.output_tokens_per_s), _rate(r.goodput_per_s)]  # fmt: skip
         row += [_ms(getattr(r, field)) for _, field in phases]
         rows.append(row)

@@ -126,18 +126,18 @@ def _thinking_block(tokens: int, request_id: str) -> Block:
 
 
 def _synthetic_reply(body: dict[str, Any], state: EmulatorState, request_id: str) -> Reply:
-    wanted = state.profile.output_tokens
+    wanted = (profile := state.profile).output_tokens
     max_tokens = body.get("max_tokens")
     budget = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None
     blocks: list[Block] = []
     thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
-        thinking_tokens = state.profile.thinking_tokens
-        if budget is not None:
-            thinking_tokens = min(thinking_tokens, budget - 1)
-            budget -= thinking_tokens
-        if thinking_tokens > 0:
-            blocks.append(_thinking_block(thinking_tokens, request_id))
+    asked = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+    thinking_tokens = profile.reasoning_tokens or (profile.thinking_tokens if asked else 0)
+    if thinking_tokens and budget is not None:
+        thinking_tokens = min(thinking_tokens, budget - 1)
+        budget -= thinking_tokens
+    if thinking_tokens > 0:
+        blocks.append(_thinking_block(thinking_tokens, request_id))
     n = min(wanted, budget) if budget is not None else wanted
     pieces = synthetic_pieces(n)
     index = len(blocks)
@@ -264,7 +264,7 @@ async def handle_messages(req: Request, resp: Responder, state: EmulatorState) -
     if not isinstance(body.get("max_tokens"), int) and state.script is None:
         await send_error(resp, 400, "max_tokens: Field required.")
         return
-    fault = resp.record.fault = state.pick_fault("anthropic")
+    fault = resp.record.fault = await state.admit(req, resp, "anthropic")
     schedule = state.schedule(req, "anthropic")
     await sleep_until(schedule.first_byte_ns)
     if fault in HTTP_FAULTS:
@@ -352,9 +352,10 @@ async def _stream(
         events.append((due_ns, sse("content_block_start", start), "content_block_start", False))
         if index == 0:
             events.append((due_ns, PING, "ping", False))
-        for delta in block.deltas:
+        label = "thinking_delta" if block.start.get("type") == "thinking" else "content_block_delta"
+        for delta in block.deltas:  # thinking is reasoning, not the answer's content
             due_ns = schedule.first_token_at(stall_ms) if sent == 0 else schedule.next_token_at()
-            events.append((due_ns, delta, "content_block_delta", True))
+            events.append((due_ns, delta, label, label == "content_block_delta"))
             sent += 1
             if sent == fail_after:
                 fault_at = len(events)

@@ -228,7 +228,7 @@ async def handle(req: Request, resp: Responder, state: EmulatorState) -> None:
         assert problem is not None
         await send_error(resp, *problem)
         return
-    fault = resp.record.fault = state.pick_fault("bedrock")
+    fault = resp.record.fault = await state.admit(req, resp, "bedrock")
     schedule = Schedule(state, req.received_ns, overhead_ms(state, call))
     await sleep_until(schedule.first_byte_ns)
     if fault in HTTP_FAULTS:

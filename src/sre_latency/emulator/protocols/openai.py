@@ -111,7 +111,7 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
     body = await _checked_body(req, resp, state)
     if body is None:
         return
-    fault = resp.record.fault = state.pick_fault("openai")
+    fault = resp.record.fault = await state.admit(req, resp, "openai")
     schedule = state.schedule(req, "openai")
     await sleep_until(schedule.first_byte_ns)
     if fault in HTTP_FAULTS:
@@ -120,13 +120,17 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
             resp, status, f"{message} (injected by the emulator)", error_type, code, state
         )
         return
-    wanted = state.profile.output_tokens
+    wanted, reasoning = state.profile.output_tokens, state.profile.reasoning_tokens
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
-    n = min(wanted, limit) if isinstance(limit, int) and limit > 0 else wanted
+    if isinstance(limit, int) and limit > 0:  # reasoning counts in the limit, as on OpenAI
+        reasoning = min(reasoning, limit - 1)
+        n = min(wanted, limit - reasoning)
+    else:
+        n = wanted
     finish_reason = "stop" if n == wanted else "length"
     usage = {
         "prompt_tokens": estimate_input_tokens(body["messages"], body.get("tools")),
-        "completion_tokens": n,
+        "completion_tokens": n + reasoning,
     }
     usage["total_tokens"] = usage["prompt_tokens"] + n
     base = {
@@ -137,20 +141,25 @@ async def handle_chat_completions(req: Request, resp: Responder, state: Emulator
     }
     stall_ms = state.profile.stall_ms if fault == "stall" else 0.0
     pieces = synthetic_pieces(n)
+    thoughts = synthetic_pieces(reasoning) if reasoning else []
     if body.get("stream") is True:
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
         await _stream(
-            resp, schedule, pieces, fault, stall_ms, base, finish_reason, usage, include_usage
-        )
+            resp, schedule, (thoughts, pieces), fault, stall_ms, base, finish_reason, usage,
+            include_usage,
+        )  # fmt: skip
         return
-    await _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish_reason, usage)
+    await _complete(
+        resp, state, schedule, (thoughts, pieces), fault, stall_ms, base, finish_reason, usage
+    )
 
 
-async def _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish_reason, usage):
+async def _complete(resp, state, schedule, parts, fault, stall_ms, base, finish_reason, usage):
     """A non-streamed completion, sent when its last token is due."""
+    thoughts, pieces = parts
     due_ns = schedule.first_token_at(stall_ms)
-    for _ in range(len(pieces) - 1):
+    for _ in range(len(thoughts) + len(pieces) - 1):
         due_ns = schedule.next_token_at()
     await sleep_until(due_ns)
     if fault == "cut":
@@ -168,7 +177,12 @@ async def _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                "message": {
+                    "role": "assistant",
+                    "content": "".join(pieces),
+                    "refusal": None,
+                    **({"reasoning_content": "".join(thoughts)} if thoughts else {}),
+                },
                 "logprobs": None,
                 "finish_reason": finish_reason,
             }
@@ -184,7 +198,7 @@ async def _complete(resp, state, schedule, pieces, fault, stall_ms, base, finish
 async def _stream(
     resp: Responder,
     schedule: Schedule,
-    pieces: list[str],
+    parts: tuple[list[str], list[str]],
     fault: str | None,
     stall_ms: float,
     base: dict[str, Any],
@@ -192,6 +206,8 @@ async def _stream(
     usage: dict[str, int],
     include_usage: bool,
 ) -> None:
+    """Reasoning deltas (``delta.reasoning_content``), then the answer's content deltas."""
+    thoughts, pieces = parts
     chunk_base = {**base, "object": "chat.completion.chunk"}
     prefix = json_bytes(chunk_base)[:-1]  # '{...' without the closing brace, reused per chunk
 
@@ -205,8 +221,12 @@ async def _stream(
     events: list[Event] = [(due_ns, chunk({"role": "assistant", "content": ""}), "role", False)]
     fail_after = max(1, len(pieces) // 2)  # mid-stream faults strike after half the deltas
     fault_at = 0
-    for i, piece in enumerate(pieces):
+    for i, thought in enumerate(thoughts):
         due_ns = schedule.first_token_at(stall_ms) if i == 0 else schedule.next_token_at()
+        events.append((due_ns, chunk({"reasoning_content": thought}), "reasoning_delta", False))
+    for i, piece in enumerate(pieces):
+        first = i == 0 and not thoughts
+        due_ns = schedule.first_token_at(stall_ms) if first else schedule.next_token_at()
         events.append(
             (due_ns, b"data: %b,%b\n\n" % (prefix, _content_tail(piece)), "content_delta", True)
         )

@@ -1,7 +1,7 @@
 """Anthropic Messages API: ``POST /v1/messages`` with ``stream: true`` (docs/protocols.md).
 
-Content deltas are ``content_block_delta`` events carrying non-empty ``text_delta`` or
-``thinking_delta`` text; tokens come from ``message_start.message.usage`` and the cumulative
+Content deltas are ``content_block_delta`` events carrying non-empty ``text_delta`` text (the
+answer); non-empty ``thinking_delta`` text is reasoning, timed apart (``ttfr_ms``); tokens come from ``message_start.message.usage`` and the cumulative
 ``message_delta.usage``; ``message_stop`` is the terminal event. Also used for any
 Anthropic-compatible gateway through ``ANTHROPIC_BASE_URL``.
 """
@@ -21,7 +21,6 @@ from sre_latency.probe.providers.base import (
     StreamParser,
     StreamState,
     compact_json,
-    endpoint_url,
     required_credential,
     sample_error,
     text_or_empty,
@@ -29,6 +28,7 @@ from sre_latency.probe.providers.base import (
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.base import json_object as _json
 from sre_latency.probe.providers.sse import SSEEvent
+from sre_latency.probe.providers.urls import basic_authorization, endpoint_url
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -44,7 +44,8 @@ ERROR_TYPES: dict[str, ErrorClass] = {
     "not_found_error": "client",
     "request_too_large": "client",
 }
-CONTENT_DELTAS = {"text_delta": "text", "thinking_delta": "thinking"}
+CONTENT_DELTAS = {"text_delta": "text"}  # the answer: TTFT, ITL
+REASONING_DELTAS = {"thinking_delta": "thinking"}  # thinking: TTFR, never TTFT
 
 
 class AnthropicStreamParser(SSEStreamParser):
@@ -60,8 +61,10 @@ class AnthropicStreamParser(SSEStreamParser):
             if event == b"ping":
                 continue
             if event == b"content_block_delta" and (fast := _compact_delta(payload)) is not None:
-                if fast:
+                if fast == 1:
                     state.content(t_ns)
+                elif fast == 2:
+                    state.reasoning(t_ns)
                 continue
             obj = _json(payload)
             if obj is None:
@@ -69,8 +72,7 @@ class AnthropicStreamParser(SSEStreamParser):
                 return
             kind = event if event is not None else str(obj.get("type")).encode()
             if kind == b"content_block_delta":
-                if is_content_delta(obj.get("delta")):
-                    state.content(t_ns)
+                record_delta(obj.get("delta"), t_ns, state)
             elif kind == b"message_start":
                 message = obj.get("message")
                 if isinstance(message, dict):
@@ -90,8 +92,9 @@ _DELTA_TEXT = (
 )
 
 
-def _compact_delta(payload: bytes) -> bool | None:
-    """Whether a content delta in the API's own compact form carries text, without parsing it.
+def _compact_delta(payload: bytes) -> int | None:
+    """What a delta in the API's own compact form carries, without parsing it: 1 answer text,
+    2 thinking text, 0 an empty string.
 
     Exact for that form (a raw ``"`` cannot occur inside a JSON string, so the markers below
     can only be structure); anything else — other key order, whitespace, other delta types —
@@ -99,27 +102,33 @@ def _compact_delta(payload: bytes) -> bool | None:
     """
     if not (payload.startswith(_DELTA_HEAD) and payload.endswith(b'"}}')):
         return None
-    for marker in _DELTA_TEXT:
+    for kind, marker in enumerate(_DELTA_TEXT, 1):
         i = payload.find(marker, 38)
         if i > 38 and payload[38:i].isdigit():
             start = i + len(marker)
             if start > len(payload) - 3:
                 return None
-            return payload[start] != 34  # '"': an empty string is no content
+            return kind if payload[start] != 34 else 0  # '"': an empty string is nothing
     return None
+
+
+def record_delta(delta: object, t_ns: int, state: StreamState) -> None:
+    """A ``content_block_delta``'s ``delta`` (here and inside Bedrock invoke chunks): non-empty
+    answer text is content, non-empty thinking is reasoning; other deltas are neither."""
+    if not isinstance(delta, dict):
+        return
+    kind = delta.get("type")
+    if not isinstance(kind, str):  # any JSON may come in: a list is not a key
+        return
+    if kind in CONTENT_DELTAS:
+        if delta.get(CONTENT_DELTAS[kind]):
+            state.content(t_ns)
+    elif kind in REASONING_DELTAS and delta.get(REASONING_DELTAS[kind]):
+        state.reasoning(t_ns)
 
 
 def _name(event: bytes | None) -> str:
     return event.decode("ascii", "replace") if event is not None else "(unnamed)"
-
-
-def is_content_delta(delta: object) -> bool:
-    """Whether a ``content_block_delta``'s ``delta`` carries text or thinking (any JSON in)."""
-    if not isinstance(delta, dict):
-        return False
-    kind = delta.get("type")
-    key = CONTENT_DELTAS.get(kind) if isinstance(kind, str) else None
-    return key is not None and bool(delta.get(key))
 
 
 def stream_error_text(event: dict) -> str:
@@ -172,6 +181,9 @@ class AnthropicAdapter(Adapter):
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
+        basic = basic_authorization(target.base_url)  # a gateway's own Basic auth, if any
+        if basic is not None:
+            self._headers["authorization"] = basic
         self._url = endpoint_url(target.base_url, "/v1/messages")
 
     def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:

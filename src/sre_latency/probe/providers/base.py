@@ -20,9 +20,12 @@ Rules for adapters:
 - ``__init__`` resolves credentials from ``settings.env`` (never ``os.environ`` directly, so tests
   and ``--emulate`` can supply their own) and raises ``CredentialsError`` with one sentence naming
   the variable and suggesting ``--emulate`` when they are missing (``required_credential``).
-- A *content delta* (docs/contract.md#metrics: Anthropic ``content_block_delta`` text/thinking, Bedrock
-  ``contentBlockDelta``, OpenAI first non-empty ``delta.content``) is recorded with
-  ``state.content(t_ns)`` using the chunk's arrival time, never a later clock reading.
+- A *content delta* (docs/contract.md#metrics: the answer's text — Anthropic ``text_delta``,
+  Bedrock ``contentBlockDelta`` text, OpenAI non-empty ``delta.content``) is recorded with
+  ``state.content(t_ns)``; a *reasoning delta* (Anthropic ``thinking_delta``, Bedrock
+  ``reasoningContent``, OpenAI ``delta.reasoning_content``/``reasoning``) with
+  ``state.reasoning(t_ns)``. ``t_ns`` is the arrival time of the chunk holding the event's
+  *first* byte (one rule for every protocol), never a later clock reading.
 - ``feed`` never raises on bad input: malformed bytes set ``state.error`` (class ``protocol``);
   an error event inside a 200 stream sets class ``stream_error`` with the provider's error type in
   the message (docs/contract.md#error-classes). Once ``state.error`` is set the engine stops reading.
@@ -42,7 +45,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
 from sre_latency.core.contract import ProviderName, SampleError
 from sre_latency.core.redact import url_secrets
@@ -60,7 +62,6 @@ __all__ = [
     "StreamState",
     "Target",
     "compact_json",
-    "endpoint_url",
     "int_or_none",
     "json_object",
     "required_credential",
@@ -117,9 +118,12 @@ class StreamState:
     server_ttft_ms: float | None = None
     done: bool = False
     error: SampleError | None = None
+    first_reasoning_ns: int | None = None
+    last_reasoning_ns: int | None = None
+    reasoning_deltas: int = 0
 
     def content(self, t_ns: int) -> None:
-        """Record one content delta that arrived at ``t_ns``."""
+        """Record one content delta (the answer's text) whose first byte arrived at ``t_ns``."""
         last = self.last_content_ns
         if last is None:
             self.first_content_ns = t_ns
@@ -127,6 +131,13 @@ class StreamState:
             self.gaps_ns.append(t_ns - last)
         self.last_content_ns = t_ns
         self.content_deltas += 1
+
+    def reasoning(self, t_ns: int) -> None:
+        """Record one reasoning delta (thinking text, not the answer) that arrived at ``t_ns``."""
+        if self.first_reasoning_ns is None:
+            self.first_reasoning_ns = t_ns
+        self.last_reasoning_ns = t_ns
+        self.reasoning_deltas += 1
 
     def fail(self, class_: ErrorClass, message: str, status: int | None = None) -> None:
         """Set the first error only: later errors are consequences of it."""
@@ -155,10 +166,12 @@ class StreamParser(ABC):
 
 
 class SSEStreamParser(StreamParser):
-    """The SSE protocols' shared scaffolding: decoder, last arrival time, terminal check.
+    """The SSE protocols' shared scaffolding: decoder, first-byte times, terminal check.
 
     Subclasses implement ``_events`` and name their ``terminal`` event; ``feed`` hands each
-    chunk's completed events straight to it, so the hot path has no extra call layer.
+    chunk's completed events straight to it, so the hot path has no extra call layer. An event
+    is stamped with the arrival time of the chunk where its first byte came (as Bedrock frames
+    are): only the first event a chunk completes can have begun in an earlier chunk.
     """
 
     __slots__ = ("_last_ns", "_sse")
@@ -170,15 +183,26 @@ class SSEStreamParser(StreamParser):
 
     def feed(self, data: bytes, t_ns: int, state: StreamState) -> None:
         self._last_ns = t_ns
-        self._events(self._sse.feed(data), t_ns, state)
+        sse = self._sse
+        events = sse.feed(data, t_ns)
+        if not events:
+            return
+        began_ns = sse.first_ns
+        if began_ns == t_ns:
+            self._events(events, t_ns, state)
+            return
+        self._events(events[:1], began_ns, state)  # its first byte came with an earlier chunk
+        if len(events) > 1 and state.error is None:
+            self._events(events[1:], t_ns, state)
 
     @abstractmethod
     def _events(self, events: list[SSEEvent], t_ns: int, state: StreamState) -> None:
-        """Apply the events one chunk completed, all of which arrived at ``t_ns``."""
+        """Apply events whose first bytes all arrived at ``t_ns``."""
 
     def close(self, state: StreamState) -> None:
-        # Events completed only by the end of the body arrived with the last chunk.
-        self._events(self._sse.close(), self._last_ns, state)
+        # Events completed only by the end of the body began where the decoder says.
+        events = self._sse.close()
+        self._events(events, self._sse.first_ns if events else self._last_ns, state)
         if state.error is None and not state.done:
             state.fail("protocol", f"stream ended without {self.terminal}")
 
@@ -193,12 +217,6 @@ def json_object(data: bytes) -> dict | None:
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         return None
     return obj if isinstance(obj, dict) else None
-
-
-def endpoint_url(base_url: str, path: str) -> str:
-    """``path`` under the base URL's own path, its query kept after it (``?key=`` gateways)."""
-    parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
 def compact_json(body: dict) -> bytes:

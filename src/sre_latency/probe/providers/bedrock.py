@@ -6,9 +6,10 @@ are signed by ``probe/bedrock_auth.py`` (SigV4 or a Bedrock API key) and sent by
 HTTP client; the binary event stream is decoded with ``botocore.eventstream.EventStreamBuffer``.
 botocore is imported when the adapter is constructed, never when this module is imported.
 
-Content deltas: invoke ``chunk`` frames whose decoded Anthropic event is a non-empty
-``content_block_delta`` (text/thinking); converse ``contentBlockDelta`` with text or reasoning
-text. Each delta is timed at the arrival of its frame's first byte. Terminal events: invoke's
+Content deltas: invoke ``chunk`` frames whose decoded Anthropic event is a non-empty text
+``content_block_delta``; converse ``contentBlockDelta`` with text. Thinking (invoke
+``thinking_delta``, converse ``reasoningContent`` text) is a reasoning delta, timed apart. Each
+delta is timed at the arrival of its frame's first byte. Terminal events: invoke's
 ``message_stop`` chunk carrying ``amazon-bedrock-invocationMetrics``; converse ``messageStop``
 plus ``metadata``. Server-side figures: ``server_latency_ms`` from ``invocationLatency`` /
 ``metadata.metrics.latencyMs``, ``server_ttft_ms`` from ``firstByteLatency`` (invoke only).
@@ -53,7 +54,7 @@ from sre_latency.core.catalogue import resolve_model
 from sre_latency.core.contract import SampleError
 from sre_latency.core.redact import scrub, url_secrets
 from sre_latency.errors import ConfigError, ErrorClass, classify_http_status
-from sre_latency.probe.providers.anthropic import is_content_delta, merge_usage, stream_error_text
+from sre_latency.probe.providers.anthropic import merge_usage, record_delta, stream_error_text
 from sre_latency.probe.providers.base import (
     Adapter,
     PreparedRequest,
@@ -63,7 +64,6 @@ from sre_latency.probe.providers.base import (
     StreamState,
     Target,
     compact_json,
-    endpoint_url,
     sample_error,
     text_or_empty,
 )
@@ -74,6 +74,7 @@ from sre_latency.probe.providers.bedrock_auth import (
     find_region,
     resolve_signer,
 )
+from sre_latency.probe.providers.urls import endpoint_url
 
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 BEDROCK_APIS = ("invoke", "converse")
@@ -227,8 +228,7 @@ class InvokeStreamParser(_EventStreamParser):
             return
         kind = event.get("type")
         if kind == "content_block_delta":
-            if is_content_delta(event.get("delta")):
-                state.content(t_ns)
+            record_delta(event.get("delta"), t_ns, state)
         elif kind == "message_start":
             message = event.get("message")
             if isinstance(message, dict):
@@ -260,13 +260,11 @@ class ConverseStreamParser(_EventStreamParser):
             return
         if event_type == "contentBlockDelta":
             delta = obj.get("delta")
-            if isinstance(delta, dict) and (
-                delta.get("text")
-                or (
-                    isinstance(delta.get("reasoningContent"), dict)
-                    and delta["reasoningContent"].get("text")
-                )
-            ):
+            delta = delta if isinstance(delta, dict) else {}
+            reasoning = delta.get("reasoningContent")
+            if isinstance(reasoning, dict) and reasoning.get("text"):
+                state.reasoning(t_ns)  # reasoning text: TTFR, never TTFT
+            if delta.get("text"):
                 state.content(t_ns)
         elif event_type == "messageStop":
             self._stopped = True

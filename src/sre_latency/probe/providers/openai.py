@@ -2,8 +2,9 @@
 
 This is how users measure gateways (vLLM, LiteLLM, OpenRouter, a self-hosted proxy), so the
 parser is lenient where gateways differ and strict where measurement depends on it: a content
-delta is the first non-empty ``delta.content`` (or ``reasoning_content``/``reasoning``, the
-gateways' thinking text) of a chunk; tokens come from the final ``usage`` chunk that
+delta is a chunk with a non-empty ``delta.content`` (the answer: TTFT is the first one); a
+non-empty ``reasoning_content``/``reasoning`` (the gateways' thinking text) is a reasoning delta,
+timed apart (``ttfr_ms``) and never TTFT; tokens come from the final ``usage`` chunk that
 ``stream_options.include_usage`` asks for; ``data: [DONE]`` is the terminal event.
 """
 
@@ -22,7 +23,6 @@ from sre_latency.probe.providers.base import (
     StreamParser,
     StreamState,
     compact_json,
-    endpoint_url,
     required_credential,
     sample_error,
     text_or_empty,
@@ -30,6 +30,7 @@ from sre_latency.probe.providers.base import (
 from sre_latency.probe.providers.base import int_or_none as _int
 from sre_latency.probe.providers.base import json_object as _json
 from sre_latency.probe.providers.sse import SSEEvent
+from sre_latency.probe.providers.urls import endpoint_url
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -45,7 +46,7 @@ ERROR_TYPES: dict[str, ErrorClass] = {
     "server_error": "server",
     "invalid_request_error": "client",
 }
-_CONTENT_KEYS = ("content", "reasoning_content", "reasoning")
+_REASONING_KEYS = ("reasoning_content", "reasoning")
 
 
 def _error_text(obj: dict) -> tuple[str | None, str]:
@@ -87,15 +88,25 @@ class OpenAIStreamParser(SSEStreamParser):
                 state.fail("stream_error", f"{etype}: {message}" if etype else message)
                 return
             choices = obj.get("choices")
-            if isinstance(choices, list):
-                for choice in choices:
-                    delta = choice.get("delta") if isinstance(choice, dict) else None
-                    if isinstance(delta, dict) and any(delta.get(k) for k in _CONTENT_KEYS):
-                        state.content(t_ns)
-                        break
+            if choices:
+                _deltas(choices, t_ns, state)
             usage = obj.get("usage")
             if isinstance(usage, dict):
                 _usage(usage, state)
+
+
+def _deltas(choices: object, t_ns: int, state: StreamState) -> None:
+    """At most one content and one reasoning delta per chunk, whatever its number of choices."""
+    content = reasoning = False
+    for choice in choices if isinstance(choices, list) else ():
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if isinstance(delta, dict):
+            content = content or bool(delta.get("content"))
+            reasoning = reasoning or any(delta.get(k) for k in _REASONING_KEYS)
+    if reasoning:
+        state.reasoning(t_ns)
+    if content:
+        state.content(t_ns)
 
 
 def _usage(usage: dict, state: StreamState) -> None:
@@ -135,6 +146,7 @@ class OpenAIAdapter(Adapter):
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
+        # The Bearer key owns the Authorization header: a base URL's user:password is not sent.
         self._url = endpoint_url(target.base_url, "/chat/completions")
 
     def prepare(self, prompt: Prompt, max_tokens: int) -> PreparedRequest:

@@ -9,6 +9,11 @@ What it accepts (the SSE spec, and docs/protocols.md pitfall 3): ``\\n``, ``\\r\
 ends, including a ``\\r\\n`` split across two chunks; events split across chunks at any byte;
 several events in one chunk; comment lines (``:``); unknown fields (``id``, ``retry``, ...);
 a leading byte-order mark; extra blank lines. An event without a ``data`` line is not dispatched.
+
+Timing: ``feed(chunk, t_ns)`` also records where each event began. After a call that returned
+events, ``first_ns`` is the arrival time of the chunk holding the *first* returned event's first
+byte (the others began in this chunk), so an event split over two TCP writes is stamped when it
+started to arrive, as Bedrock's frames are.
 """
 
 from __future__ import annotations
@@ -52,14 +57,16 @@ def parse_block(block: bytes) -> SSEEvent | None:
 class SSEDecoder:
     """Incremental SSE framer: ``feed(chunk)`` returns the events completed by that chunk."""
 
-    __slots__ = ("_buf", "_cr", "_started")
+    __slots__ = ("_buf", "_buf_ns", "_cr", "_started", "first_ns")
 
     def __init__(self) -> None:
         self._buf = b""
+        self._buf_ns = 0  # arrival time of the chunk where the held, unfinished event began
         self._cr = False  # the previous chunk ended with "\r": it may be half of "\r\n"
         self._started = False
+        self.first_ns = 0
 
-    def feed(self, data: bytes) -> list[SSEEvent]:
+    def feed(self, data: bytes, t_ns: int = 0) -> list[SSEEvent]:
         if not self._started:
             if not data:
                 return []
@@ -74,9 +81,14 @@ class SSEDecoder:
                 data = data[:-1]
                 self._cr = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        buf = self._buf + data if self._buf else data
+        held = self._buf
+        buf = held + data if held else data
+        self.first_ns = self._buf_ns if held else t_ns
         end = buf.find(b"\n\n")
         if end < 0:
+            if not held:  # an event begins here; blank lines before it begin nothing
+                buf = buf.lstrip(b"\n") if buf[:1] == b"\n" else buf
+                self._buf_ns = t_ns
             self._buf = buf
             return []
         events: list[SSEEvent] = []
@@ -85,9 +97,13 @@ class SSEDecoder:
             ev = parse_block(buf[start:end])
             if ev is not None:
                 events.append(ev)
+            elif start == 0:  # the held block (a comment) dispatched nothing: the rest is new
+                self.first_ns = t_ns
             start = end + 2
             end = buf.find(b"\n\n", start)
-        self._buf = buf[start:]
+        rest = buf[start:]
+        self._buf = rest.lstrip(b"\n") if rest[:1] == b"\n" else rest
+        self._buf_ns = t_ns
         return events
 
     def close(self) -> list[SSEEvent]:
@@ -96,6 +112,6 @@ class SSEDecoder:
         events: list[SSEEvent] = []
         if self._cr:
             self._cr = False
-            events = self.feed(b"\n")
+            events = self.feed(b"\n", self._buf_ns)
         self._buf = b""
         return events

@@ -39,7 +39,7 @@ TRANSPORT_CHOICES = ("auto", *TRANSPORTS)
 def choose_transport(name: str, cold: bool) -> str:
     """``auto``: aiohttp for warm runs (its C parser keeps up with hundreds of streams; see
     docs/benchmark.md for the figures), httpx2 for ``--cold`` runs (it reports DNS, TCP and TLS
-    apart)."""
+    apart). latency-budget asks for httpx2 in both its phases, so they share one stack."""
     if name == "auto":
         return "httpx2" if cold else "aiohttp"
     if name not in TRANSPORTS:

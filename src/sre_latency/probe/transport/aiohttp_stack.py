@@ -3,19 +3,22 @@
 Chosen by measurement (docs/benchmark.md): on this project's 2-core reference machine httpx2's
 pure-Python HTTP/1.1 parsing cost several CPU-ms per 64-token stream and collapsed at 128
 concurrent streams, while aiohttp's C parser stays near 2-3 CPU-ms per stream. Same interface,
-same deadlines, same rules as ``transport.HttpxTransport``. Body bytes are stamped in aiohttp's
-socket callback (see ``_stamped_reader_class``), so a busy event loop delays their parsing but
-not their timestamps.
+same deadlines, same rules as ``transport.HttpxTransport``. The response headers (TTFB) and
+every body piece are stamped in aiohttp's socket callback (``_stamped_protocol_class``), so a
+busy event loop delays their parsing but not their timestamps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
+from collections import deque
 from time import perf_counter_ns
 
 from sre_latency.probe.providers.base import sample_error
 from sre_latency.probe.transport.base import (
+    KEEPALIVE_S,
     Exchange,
     Transport,
     deadline_exceeded,
@@ -26,10 +29,11 @@ from sre_latency.probe.transport.base import (
 class AiohttpTransport(Transport):
     """aiohttp: a C HTTP parser and ``iter_any()`` raw chunks, for many concurrent streams.
 
-    TTFB is taken when aiohttp hands back the response (headers parsed); ``t_sent`` when the
-    last request body chunk was written (trace signal). aiohttp reports connection set-up as one
-    phase, so ``tls_ms`` stays null and ``connect_ms`` covers TCP and TLS: ``--cold`` runs use
-    httpx2, which reports them apart.
+    TTFB is the arrival of the socket read that completed the response headers, stamped in the
+    protocol's ``data_received`` callback, as the body pieces are; ``t_sent`` when the last
+    request body chunk was written (trace signal). aiohttp reports connection set-up as one
+    phase, so ``tls_ms`` stays null and ``connect_ms`` covers TCP and TLS: ``--cold`` runs and
+    latency-budget use httpx2, which reports them apart.
     """
 
     name = "aiohttp"
@@ -37,10 +41,10 @@ class AiohttpTransport(Transport):
     def __init__(self, *, cold: bool = False, connect_timeout_s: float = 10.0):
         super().__init__(cold=cold, connect_timeout_s=connect_timeout_s)
         import aiohttp
+        from aiohttp.client_proto import ResponseHandler
         from yarl import URL
 
         self._aiohttp = aiohttp
-        self._stamped_class = _stamped_reader_class(aiohttp.StreamReader)
         self._url = URL  # encoded=True: send the path exactly as signed (Bedrock's "%3A")
         trace = aiohttp.TraceConfig()
         trace.on_request_chunk_sent.append(_aio_mark("t_sent"))
@@ -49,8 +53,13 @@ class AiohttpTransport(Transport):
         trace.on_connection_create_end.append(_aio_mark("t_connect_end"))
         trace.on_dns_resolvehost_start.append(_aio_mark("t_dns_start"))
         trace.on_dns_resolvehost_end.append(_aio_mark("t_dns_end"))
+        keep = {"force_close": True} if cold else {"keepalive_timeout": KEEPALIVE_S}
+        connector = aiohttp.TCPConnector(limit=0, enable_cleanup_closed=False, **keep)
+        if hasattr(connector, "_factory"):  # else: stamped when the coroutine reads (fallback)
+            stamped = _stamped_protocol_class(ResponseHandler)
+            connector._factory = functools.partial(stamped, loop=connector._loop)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, force_close=cold, enable_cleanup_closed=False),
+            connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout_s),
             auto_decompress=False,
             trace_configs=[trace],
@@ -73,7 +82,8 @@ class AiohttpTransport(Transport):
                     allow_redirects=False,
                     trace_request_ctx=x,
                 )
-                x.t_headers = perf_counter_ns()
+                arrivals = _arrivals_of(response)
+                x.t_headers = arrivals.headers_ns if arrivals is not None else perf_counter_ns()
                 try:
                     x.status = status = response.status
                     x.headers = response.headers
@@ -81,36 +91,21 @@ class AiohttpTransport(Transport):
                         x.body = await read_limited(response.content.iter_any())
                         x.t_end = perf_counter_ns()
                         return
-                    reader = response.content
-                    arrivals = _stamp_arrivals(reader, self._stamped_class)
                     feed = parser.feed
-                    first_read = True
-                    async for chunk in reader.iter_any():
-                        now_ns = perf_counter_ns()
-                        # Each piece aiohttp received is fed with its own arrival time; bytes
-                        # that came with the headers (before the hook) with the headers' time.
-                        unstamped = len(chunk) - sum(size for _, size in arrivals.pieces)
-                        pos = 0
-                        if unstamped > 0:
-                            feed(chunk[:unstamped], x.t_headers if first_read else now_ns, state)
-                            pos = unstamped
-                        for t, size in arrivals.pieces:
-                            if state.error is not None:
-                                break
-                            feed(chunk[pos : pos + size], t, state)
-                            pos += size
-                        arrivals.pieces.clear()
-                        first_read = False
+                    async for chunk in response.content.iter_any():
+                        if arrivals is None:
+                            feed(chunk, perf_counter_ns(), state)
+                        else:
+                            arrivals.feed(chunk, feed, state)
                         if state.error is not None:
                             break
                         if waiting_first and state.first_content_ns is not None:
                             deadline.reschedule(total_at)
                             waiting_first = False
-                    x.t_end = arrivals.eof_ns or perf_counter_ns()
+                    x.t_end = (arrivals.eof_ns if arrivals else 0) or perf_counter_ns()
                     if state.error is None:
                         parser.close(state)
                 finally:
-                    _ARRIVALS.pop(id(response.content), None)
                     response.release() if state.error is None else response.close()
         except TimeoutError as exc:
             x.t_end = perf_counter_ns()
@@ -128,60 +123,82 @@ class AiohttpTransport(Transport):
             return sample_error("connection", f"{type(exc).__name__}: {exc}")
         return None
 
-    async def _touch(self, url: str) -> None:
-        async with self._session.get(url) as response:
-            await response.read()
-
     async def aclose(self):
         await self._session.close()
 
 
 class _Arrivals:
-    __slots__ = ("eof_ns", "pieces")
+    """One response's clock readings, taken in the socket callback: when its headers came,
+    and (time, byte count) of each later piece of its body, in order."""
 
-    def __init__(self) -> None:
-        self.pieces: list[tuple[int, int]] = []  # (perf_counter_ns, byte count) per piece
+    __slots__ = ("eof_ns", "headers_ns", "payload", "pieces", "seen")
+
+    def __init__(self, payload, headers_ns: int) -> None:
+        self.payload = payload
+        self.headers_ns = headers_ns
+        self.pieces: deque[tuple[int, int]] = deque()  # (perf_counter_ns, byte count)
+        self.seen = 0  # body bytes already given a time
         self.eof_ns = 0
 
+    def after_read(self, t_ns: int) -> None:
+        """The socket read that arrived at ``t_ns`` has been parsed: stamp what it added."""
+        total = getattr(self.payload, "total_bytes", 0)
+        if total > self.seen:
+            self.pieces.append((t_ns, total - self.seen))
+            self.seen = total
+        if not self.eof_ns and self.payload.is_eof():
+            self.eof_ns = t_ns
 
-_ARRIVALS: dict[int, _Arrivals] = {}  # id(reader) → its arrivals, while its exchange runs
+    def feed(self, chunk: bytes, feed, state) -> None:
+        """Feed ``chunk`` (what the reader returned) piece by piece, each with its own time."""
+        pieces, pos, end = self.pieces, 0, len(chunk)
+        while pieces and pos < end and state.error is None:
+            t_ns, size = pieces[0]
+            take = min(size, end - pos)
+            feed(chunk[pos : pos + take], t_ns, state)
+            pos += take
+            if take == size:
+                pieces.popleft()
+            else:
+                pieces[0] = (t_ns, size - take)
+        if pos < end and state.error is None:  # not seen by the callback: stamp it now
+            feed(chunk[pos:], perf_counter_ns(), state)
 
 
-def _stamped_reader_class(stream_reader: type) -> type:
-    """aiohttp's ``StreamReader`` whose ``feed_data``/``feed_eof`` record arrival times.
+def _stamped_protocol_class(response_handler: type) -> type:
+    """aiohttp's ``ResponseHandler`` that stamps each socket read before it is parsed.
 
-    Under load the coroutine that reads a chunk resumes one or more event-loop iterations after
-    the bytes arrived; aiohttp's parser calls ``feed_data``/``feed_eof`` from the socket callback
-    itself, so stamping there gives each piece its true arrival time. The subclass adds no slots,
-    so a response's reader can be switched to it in place.
+    Under load the coroutine that awaits the response resumes one or more event-loop iterations
+    after the bytes arrived; ``data_received`` runs in the socket callback itself. The read that
+    completes a response's headers creates its ``_Arrivals`` (TTFB); each read after it adds the
+    body bytes it carried, with the same clock reading.
     """
 
-    class StampedStreamReader(stream_reader):
-        __slots__ = ()
+    class StampedResponseHandler(response_handler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.arrivals: _Arrivals | None = None
+            self._read_ns = 0
 
-        def feed_data(self, data: bytes, size: int = 0) -> bool:
-            if data and (arrivals := _ARRIVALS.get(id(self))) is not None:
-                arrivals.pieces.append((perf_counter_ns(), len(data)))
-            return super().feed_data(data, size)
+        def data_received(self, data: bytes) -> None:
+            self._read_ns = t_ns = perf_counter_ns()
+            super().data_received(data)
+            if self.arrivals is not None:
+                self.arrivals.after_read(t_ns)
 
-        def feed_eof(self) -> None:
-            if (arrivals := _ARRIVALS.get(id(self))) is not None:
-                arrivals.eof_ns = perf_counter_ns()
-            super().feed_eof()
+        def feed_data(self, data, size: int = 0) -> None:  # (message, payload): headers done
+            self.arrivals = _Arrivals(data[1], self._read_ns)
+            super().feed_data(data, size)
 
-    return StampedStreamReader
+    return StampedResponseHandler
 
 
-def _stamp_arrivals(reader, stamped_class: type) -> _Arrivals:
-    """Start stamping ``reader``; if its class cannot be switched, pieces stay empty and the
-    read loop stamps at read time instead."""
-    arrivals = _Arrivals()
-    try:
-        reader.__class__ = stamped_class
-    except TypeError:
-        return arrivals
-    _ARRIVALS[id(reader)] = arrivals
-    return arrivals
+def _arrivals_of(response) -> _Arrivals | None:
+    """The stamps of ``response`` when its connection's protocol took them."""
+    connection = response.connection
+    protocol = getattr(connection, "protocol", None) if connection is not None else None
+    arrivals = getattr(protocol, "arrivals", None)
+    return arrivals if arrivals is not None and arrivals.payload is response.content else None
 
 
 def _aio_mark(attr: str):

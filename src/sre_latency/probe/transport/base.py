@@ -16,12 +16,14 @@ last two raises ``DeadlineExceeded``. The transport never retries. Client errors
 by ``classify``.
 
 ``cold=True`` keeps no connection alive, so every request opens a fresh TCP (+TLS) connection:
-that is how ``--cold`` measures connection set-up on purpose.
+that is how ``--cold`` measures connection set-up on purpose. Warm pools keep idle connections
+for ``KEEPALIVE_S`` (longer than the libraries' defaults of 5–15 s), so a worker whose start is
+spread, or a slow stream's neighbour, finds the connection its warm-up opened. A transport never
+sends a request of its own: the warm-up is real, discarded requests (``probe/warmup.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from sre_latency.core.contract import SampleError
 from sre_latency.probe.providers.base import PreparedRequest, StreamParser, StreamState
 
 MAX_ERROR_BODY_BYTES = 64 * 1024
+KEEPALIVE_S = 90.0
 
 
 class DeadlineExceeded(Exception):
@@ -60,6 +63,7 @@ class Exchange:
     headers: Mapping[str, str] | None = None
     body: bytes = b""
     marks: dict[str, int] = field(default_factory=dict)
+    t_read: int = 0  # the latest socket read of this exchange (httpx2 stamps chunks with it)
 
 
 class Transport(ABC):
@@ -87,15 +91,6 @@ class Transport(ABC):
     def classify(self, exc: BaseException) -> SampleError | None:
         """The docs/contract.md#error-classes class of a client exception, or None when it is not a transport error."""
 
-    async def preconnect(self, urls: list[str], per_host: int) -> None:
-        """Open up to ``per_host`` idle connections to each URL's host (no-op when cold)."""
-        if not self.cold:
-            await warm_origins(urls, per_host, self._touch)
-
-    @abstractmethod
-    async def _touch(self, url: str) -> None:
-        """One cheap request to ``url`` that leaves its connection idle in the pool."""
-
     @abstractmethod
     async def aclose(self) -> None: ...
 
@@ -110,24 +105,6 @@ def deadline_exceeded(
     """The deadline that fired: first token while none arrived (and it was the earlier one)."""
     phase = deadline_phase(state, first_at, total_at)
     return DeadlineExceeded(phase, first_token_s if phase == "first token" else total_s)
-
-
-async def warm_origins(urls: list[str], per_host: int, touch) -> None:
-    """Await ``touch(origin + "/")`` ``per_host`` times per origin, all at once, so the client
-    keeps that many idle connections; a failed warm-up shows up in the measured samples."""
-    if per_host <= 0:
-        return
-
-    async def quietly(url: str) -> None:
-        try:
-            await touch(url)
-        except Exception:
-            return
-
-    async with asyncio.TaskGroup() as tg:
-        for origin in sorted({origin_of(u) for u in urls}):
-            for _ in range(per_host):
-                tg.create_task(quietly(origin + "/"))
 
 
 async def read_limited(chunks) -> bytes:

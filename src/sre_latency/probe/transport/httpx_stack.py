@@ -1,6 +1,9 @@
 """The httpx2 transport: raw chunks (``aiter_raw``) and the trace extension for connection phases.
 
-Chosen for ``--cold`` runs and latency-check, because httpx2 reports DNS, TCP and TLS apart.
+Chosen for ``--cold`` runs, latency-check and latency-budget, because httpx2 reports DNS, TCP and
+TLS apart. The response headers (TTFB) and body chunks are stamped with the time of the socket
+read that brought them (the connection's stream records it), so the events of one read share
+one arrival time instead of being stamped one by one as the parser gets to them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from time import perf_counter_ns
 
 from sre_latency.probe.providers.base import sample_error
 from sre_latency.probe.transport.base import (
+    KEEPALIVE_S,
     Exchange,
     Transport,
     deadline_exceeded,
@@ -21,6 +25,35 @@ from sre_latency.probe.transport.base import (
 )
 
 _CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
+
+
+def _stamped_stream_class(httpcore) -> type:
+    """A connection's network stream that stamps each read on the exchange reading it."""
+
+    class StampedStream(httpcore.AsyncNetworkStream):
+        def __init__(self, inner) -> None:
+            self._inner = inner
+
+        async def read(self, max_bytes, timeout=None):
+            data = await self._inner.read(max_bytes, timeout)
+            x = _CURRENT.get()
+            if x is not None:
+                x.t_read = perf_counter_ns()
+            return data
+
+        async def write(self, buffer, timeout=None) -> None:
+            await self._inner.write(buffer, timeout)
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+        async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+            return StampedStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+        def get_extra_info(self, info):
+            return self._inner.get_extra_info(info)
+
+    return StampedStream
 
 
 def _resolving_backend(httpcore):
@@ -31,6 +64,8 @@ def _resolving_backend(httpcore):
     which httpcore passes to ``start_tls`` separately). Addresses are tried in the resolver's
     order until one accepts (``localhost`` may resolve to ``::1`` before ``127.0.0.1``).
     """
+
+    StampedStream = _stamped_stream_class(httpcore)
 
     class ResolvingBackend(httpcore.AsyncNetworkBackend):
         def __init__(self) -> None:
@@ -57,12 +92,14 @@ def _resolving_backend(httpcore):
             error: Exception | None = None
             for address in addresses:  # in resolver order, as the OS prefers them
                 try:
-                    return await self._inner.connect_tcp(
-                        address,
-                        port,
-                        timeout=timeout,
-                        local_address=local_address,
-                        socket_options=socket_options,
+                    return StampedStream(
+                        await self._inner.connect_tcp(
+                            address,
+                            port,
+                            timeout=timeout,
+                            local_address=local_address,
+                            socket_options=socket_options,
+                        )
                     )
                 except httpcore.ConnectError as exc:
                     error = exc
@@ -87,7 +124,9 @@ class HttpxTransport(Transport):
         self._httpx = httpx2
         transport = httpx2.AsyncHTTPTransport(
             limits=httpx2.Limits(
-                max_connections=None, max_keepalive_connections=0 if cold else 4096
+                max_connections=None,
+                max_keepalive_connections=0 if cold else 4096,
+                keepalive_expiry=KEEPALIVE_S,
             ),
         )
         transport._pool._network_backend = _resolving_backend(httpcore2)
@@ -113,11 +152,13 @@ class HttpxTransport(Transport):
         now = asyncio.get_running_loop().time()
         first_at, total_at = now + first_token_s, now + total_s
         waiting_first = first_at < total_at
+        headers_read_ns = 0
         token = _CURRENT.set(x)
         try:
             async with asyncio.timeout_at(first_at if waiting_first else total_at) as deadline:
                 x.t_start = perf_counter_ns()
                 response = await self._client.send(request, stream=True)
+                headers_read_ns = x.t_read  # the socket read that completed the headers
                 try:
                     x.status = status = response.status_code
                     x.headers = response.headers
@@ -127,8 +168,7 @@ class HttpxTransport(Transport):
                         return
                     feed = parser.feed
                     async for chunk in response.aiter_raw():
-                        t = perf_counter_ns()
-                        feed(chunk, t, state)
+                        feed(chunk, x.t_read or perf_counter_ns(), state)
                         if state.error is not None:
                             break
                         if waiting_first and state.first_content_ns is not None:
@@ -145,6 +185,8 @@ class HttpxTransport(Transport):
         finally:
             _CURRENT.reset(token)
             _apply_marks(x)
+            if headers_read_ns:  # TTFB when the bytes arrived, as the body is stamped
+                x.t_headers = headers_read_ns
 
     def classify(self, exc):
         httpx = self._httpx
@@ -159,10 +201,6 @@ class HttpxTransport(Transport):
         if isinstance(exc, httpx.TransportError | OSError | ssl.SSLError):
             return sample_error("connection", f"{type(exc).__name__}: {exc}")
         return None
-
-    async def _touch(self, url: str) -> None:
-        response = await self._client.get(url, headers={"accept-encoding": "identity"})
-        await response.aclose()
 
     async def aclose(self):
         await self._client.aclose()

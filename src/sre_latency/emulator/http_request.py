@@ -6,6 +6,8 @@ holding connections open without sending (slowloris) cannot keep them forever.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
 from urllib.parse import parse_qsl, unquote
@@ -33,6 +35,31 @@ class Request:
     headers: dict[str, str]
     body: bytes
     received_ns: int
+
+
+Refusal = Callable[[int, str], Awaitable[None]]  # (status, message): an answer in the API's shape
+
+
+async def messages_body(
+    req: Request, has_key: bool, refuse: Refusal, no_key: str, no_messages: str
+) -> dict | None:
+    """The JSON body of a chat request (a POST with a key and a ``messages`` list), or None
+    after ``refuse`` answered the client's mistake, in the order the real APIs check them."""
+    if req.method != "POST":
+        await refuse(405, f"Method {req.method} is not allowed on {req.path}.")
+        return None
+    if not has_key:
+        await refuse(401, no_key)
+        return None
+    try:
+        body = json.loads(req.body or b"{}")
+    except (ValueError, RecursionError):
+        await refuse(400, "The request body is not valid JSON.")
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        await refuse(400, no_messages)
+        return None
+    return body
 
 
 class BadRequest(Exception):

@@ -7,6 +7,7 @@ response, including each injected fault. Content comes from a synthetic text of
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from sre_latency.emulator.content import (
     synthetic_pieces,
 )
 from sre_latency.emulator.http import Event, Request, Responder
+from sre_latency.emulator.http_request import messages_body
 from sre_latency.emulator.state import EmulatorState, Schedule, sleep_until
 
 ERROR_TYPES = {
@@ -231,21 +233,9 @@ async def _admit(req: Request, resp: Responder, state: EmulatorState) -> dict[st
     """Common checks: method, key, JSON body. Returns the body, or None after an error reply."""
     resp.record.protocol = "anthropic"
     resp.record.request_id = state.new_request_id()
-    if req.method != "POST":
-        await send_error(resp, 405, f"Method {req.method} is not allowed on {req.path}.")
-        return None
-    if not api_key(req):
-        await send_error(resp, 401, "x-api-key header or Authorization: Bearer is required.")
-        return None
-    try:
-        body = json.loads(req.body or b"{}")
-    except (ValueError, RecursionError):
-        await send_error(resp, 400, "The request body is not valid JSON.")
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        await send_error(resp, 400, "messages: Field required.")
-        return None
-    return body
+    no_key = "x-api-key header or Authorization: Bearer is required."
+    refuse = functools.partial(send_error, resp)
+    return await messages_body(req, bool(api_key(req)), refuse, no_key, "messages: Field required.")
 
 
 async def handle_count_tokens(req: Request, resp: Responder, state: EmulatorState) -> None:

@@ -7,12 +7,12 @@ usage chunk with ``choices: []`` when ``stream_options.include_usage`` is set, t
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from sre_latency.emulator.content import estimate_input_tokens, json_bytes, synthetic_pieces
 from sre_latency.emulator.http import Event, Request, Responder
+from sre_latency.emulator.http_request import messages_body
 from sre_latency.emulator.state import EmulatorState, Schedule, sleep_until
 
 HTTP_FAULTS = {
@@ -86,23 +86,16 @@ def _rate_headers(request_id: str, content_type: str) -> list[tuple[str, str]]:
 
 async def _checked_body(req: Request, resp: Responder, state: EmulatorState) -> dict | None:
     """The request's JSON body, or None after answering the client's mistake."""
-    if req.method != "POST":
-        await send_error(resp, 405, f"Method {req.method} is not allowed on {req.path}.")
-        return None
-    if not bearer_token(req):
-        await send_error(
-            resp, 401, "You didn't provide an API key.", code="invalid_api_key", state=state
-        )
-        return None
-    try:
-        body = json.loads(req.body or b"{}")
-    except (ValueError, RecursionError):
-        await send_error(resp, 400, "The request body is not valid JSON.")
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        await send_error(resp, 400, "'messages' is a required property.")
-        return None
-    return body
+
+    async def refuse(status: int, message: str) -> None:
+        if status == 401:
+            await send_error(resp, 401, message, code="invalid_api_key", state=state)
+        else:
+            await send_error(resp, status, message)
+
+    no_key = "You didn't provide an API key."
+    return await messages_body(req, bool(bearer_token(req)), refuse, no_key,
+                               "'messages' is a required property.")  # fmt: skip
 
 
 async def handle_chat_completions(req: Request, resp: Responder, state: EmulatorState) -> None:

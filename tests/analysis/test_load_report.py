@@ -73,3 +73,6 @@ def test_a_run_saved_without_windows_gets_them_rebuilt_from_its_samples(base):
     windows = ts.targets["anthropic"]
     assert sum(w.started for w in windows) == sum(w.finished for w in windows) == 20
     assert np.isclose(sum(w.ttft_n for w in windows), 20)
+    # the load section names the windows the rebuilt series has, without building them twice
+    load = load_report(cols, DEFAULT_GOODPUT)
+    assert (load.window_s, load.windows) == (ts.window_s, len(windows))

@@ -57,3 +57,26 @@ def test_every_target_gets_the_same_windows_so_plots_line_up():
     _, series = target_windows({"a": [sample(0.1, 100)], "b": [sample(3.2, 100)]}, T0)
     assert [w.t_s for w in series["a"]] == [w.t_s for w in series["b"]] == [0, 1, 2, 3]
     assert [w.started for w in series["b"]] == [0, 0, 0, 1]
+
+
+def test_window_percentiles_are_numpys_linear_percentiles_of_each_windows_requests():
+    # starts in random order over 40 windows (some empty, some with one request): every
+    # window's p50/p99 is what np.percentile gives for exactly the requests started in it
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    starts = rng.choice(np.arange(0, 40, 0.25), size=300) + rng.random(300) * 0.2
+    ttfts = rng.lognormal(5, 0.6, 300)
+    samples = [sample(float(s), 50, ttft_ms=float(t)) for s, t in zip(starts, ttfts, strict=True)]
+    _, series = target_windows({"a": samples}, T0)
+    for window in series["a"]:
+        mine = ttfts[(starts >= window.t_s) & (starts < window.t_s + 1)]
+        assert window.ttft_n == mine.size
+        if mine.size:
+            p50, p99 = np.percentile(mine, [50, 99])
+            assert (window.ttft_p50_ms, window.ttft_p99_ms) == (
+                pytest.approx(p50),
+                pytest.approx(p99),
+            )
+        else:
+            assert window.ttft_p50_ms is None and window.ttft_p99_ms is None

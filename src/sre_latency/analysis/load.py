@@ -29,7 +29,7 @@ from sre_latency.analysis.throughput import (
 )
 from sre_latency.core.contract import LoadStep, ProcessWindow, Run, TimeSeries
 from sre_latency.core.stats import percentile
-from sre_latency.core.timeseries import Intervals, windows_of
+from sre_latency.core.timeseries import Intervals, window_grid, windows_of
 from sre_latency.errors import ERROR_CLASSES
 
 
@@ -137,7 +137,9 @@ def _summary(report: LoadReport) -> str:
 def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
     """The load view of ``cols`` with goodput judged by the per-request SLO ``goodput``."""
     config = cols.config
-    ts = series_of(cols)
+    ts = cols.timeseries
+    window_s, windows = (ts.window_s, max((len(w) for w in ts.targets.values()), default=0)) \
+        if ts is not None else _grid(cols)  # fmt: skip
     health = cols.client_health
     lag50, lag99 = _send_lag(cols)
     targets = list(cols.targets.values())
@@ -146,8 +148,8 @@ def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
         open_loop=lag99 is not None,
         offered_rate_per_s=getattr(config, "rate_per_s", None),
         arrival=getattr(config, "arrival", None),
-        window_s=ts.window_s if ts else None,
-        windows=max((len(w) for w in ts.targets.values()), default=0) if ts else 0,
+        window_s=window_s,
+        windows=windows,
         throughput=labelled({t.label: requests_from_columns(t, goodput) for t in targets}),
         send_lag_p50_ms=lag50,
         send_lag_p99_ms=lag99,
@@ -159,6 +161,20 @@ def load_report(cols: RunColumns, goodput: dict[str, float]) -> LoadReport:
     )
     report.summary = _summary(report)
     return report
+
+
+def _grid(cols: RunColumns) -> tuple[float | None, int]:
+    """The window width and count ``series_of`` would give, without building the windows: the
+    load section names them, and a long run has tens of thousands."""
+    origin = cols.created_at.timestamp()
+    spans = [(t.started_s - origin, t.started_s - origin + np.nan_to_num(t.metrics["total_ms"]) / 1e3)
+             for t in cols.targets.values() if t.n]  # fmt: skip
+    if not spans:
+        return None, 0
+    first = min(float(start.min()) for start, _ in spans)
+    last = max(float(end.max()) for _, end in spans)
+    window_s, _, n_windows = window_grid(first, last)
+    return window_s, n_windows
 
 
 def series_of(cols: RunColumns) -> TimeSeries | None:

@@ -67,16 +67,29 @@ def _integral(bounds: np.ndarray, lo: np.ndarray, hi: np.ndarray, weight: np.nda
 
 
 def _percentiles(windows: np.ndarray, values: np.ndarray, n_windows: int) -> list[tuple]:
+    """``(n, p50, p99)`` of ``values`` per window (numpy's linear percentile), all windows at
+    once: one sort by (window, value), then each group's order statistics by index."""
     out: list[tuple] = [(0, None, None)] * n_windows
     if values.size == 0:
         return out
-    order = np.argsort(windows, kind="stable")
+    order = np.lexsort((values, windows))
     w, v = windows[order], values[order]
-    edges = np.flatnonzero(np.diff(w)) + 1
-    for chunk_w, chunk_v in zip(np.split(w, edges), np.split(v, edges), strict=True):
-        p50, p99 = np.percentile(chunk_v, [50, 99])
-        out[int(chunk_w[0])] = (int(chunk_v.size), float(p50), float(p99))
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(w)) + 1))
+    counts = np.diff(np.concatenate((starts, [w.size])))
+    quantiles = [_group_quantile(v, starts, counts, q) for q in (0.50, 0.99)]
+    for k, n, p50, p99 in zip(w[starts].tolist(), counts.tolist(), *(q.tolist() for q in quantiles),
+                              strict=True):  # fmt: skip
+        out[k] = (n, p50, p99)
     return out
+
+
+def _group_quantile(v: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """The linear ``q`` quantile of each sorted group ``v[start:start + count]``."""
+    position = (counts - 1) * q
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, counts - 1)
+    lo, hi = v[starts + below], v[starts + above]
+    return lo + (hi - lo) * (position - below)
 
 
 def target_windows(samples_by_target: Mapping[str, Sequence[Sample]], origin: datetime,
@@ -96,15 +109,23 @@ def windows_of(intervals: Mapping[str, Intervals],
         return window_s, {}
     first = min(float(d["start"].min()) for d in data.values())
     last = max(float(d["end"].max()) for d in data.values())
-    while (last - first) / window_s > MAX_WINDOWS:
-        window_s *= 2
-    k0 = math.floor(first / window_s)
-    n_windows = math.floor(last / window_s) - k0 + 1
+    window_s, k0, n_windows = window_grid(first, last, window_s)
     bounds = (k0 + np.arange(n_windows + 1)) * window_s
     return window_s, {
         label: _windows(d, bounds, k0, window_s, intervals[label].error_class)
         for label, d in data.items()
     }
+
+
+def window_grid(
+    first_s: float, last_s: float, window_s: float = WINDOW_S
+) -> tuple[float, int, int]:
+    """``(window_s, k0, n_windows)``: the grid from ``first_s`` to ``last_s`` (seconds after the
+    origin), windows doubled until there are at most ``MAX_WINDOWS``."""
+    while (last_s - first_s) / window_s > MAX_WINDOWS:
+        window_s *= 2
+    k0 = math.floor(first_s / window_s)
+    return window_s, k0, math.floor(last_s / window_s) - k0 + 1
 
 
 def _windows(d: dict[str, np.ndarray], bounds: np.ndarray, k0: int, window_s: float,
@@ -129,13 +150,12 @@ def _windows(d: dict[str, np.ndarray], bounds: np.ndarray, k0: int, window_s: fl
         cls = str(error_class[int(i)])
         bucket = errors[int(end_w[i])]
         bucket[cls] = bucket.get(cls, 0) + 1
-    out = []
-    for k in range(n_windows):
-        window = Window(
-            t_s=float(bounds[k]), started=int(started[k]), finished=int(finished[k]),
-            errors_by_class=errors[k], in_flight_mean=float(in_flight[k]),
-            output_tokens_per_s=float(tokens[k] / window_s), ttft_n=ttft[k][0],
-            ttft_p50_ms=ttft[k][1], ttft_p99_ms=ttft[k][2],
-        )  # fmt: skip
-        out.append(window)
-    return out
+    return [
+        Window(
+            t_s=t, started=a, finished=b, errors_by_class=e, in_flight_mean=f,
+            output_tokens_per_s=r, ttft_n=q[0], ttft_p50_ms=q[1], ttft_p99_ms=q[2],
+        )
+        for t, a, b, e, f, r, q in zip(bounds[:-1].tolist(), started.tolist(), finished.tolist(),
+                                       errors, in_flight.tolist(), (tokens / window_s).tolist(),
+                                       ttft, strict=True)
+    ]  # fmt: skip

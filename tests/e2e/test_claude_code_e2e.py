@@ -19,34 +19,14 @@ from pathlib import Path
 import pytest
 
 from calls import tool_timings
+from claude_binary import claude_binary
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "fixtures" / "claude_code" / "session_script.json"
-CLAUDE_CODE_VERSION = os.environ.get("SRE_LATENCY_CLAUDE_CODE_VERSION", "2.1.330")
 MCP_TOOL = "mcp__plugin_sre-latency_sre-latency__tool_timings"
 CLAUDE_TIMEOUT_S = 180
-
-
-def _claude_binary() -> Path:
-    """Install ``@anthropic-ai/claude-code`` into a cache dir once; return its ``claude``."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install Claude Code for the end-to-end test")
-    cache = Path(
-        os.environ.get("SRE_LATENCY_E2E_CACHE", Path.home() / ".cache" / "sre-latency-e2e")
-    )
-    prefix = cache / f"claude-code-{CLAUDE_CODE_VERSION}"
-    binary = prefix / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-             f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}"],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
-    return binary
 
 
 class _Emulator:
@@ -96,7 +76,7 @@ def _claude_env(home: Path, sre_home: Path, base_url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     """One real ``claude -p`` session; yields what the checks need."""
-    claude = _claude_binary()
+    claude = claude_binary()
     root = tmp_path_factory.mktemp("cc-e2e")
     home, work, sre_home = root / "home", root / "work", root / "sre-home"
     for d in (home, work, sre_home):
@@ -202,7 +182,7 @@ def test_statusline_summarises_the_real_session(session):
 
 def test_claude_code_validates_the_plugin_strictly(tmp_path):
     done = subprocess.run(
-        [str(_claude_binary()), "plugin", "validate", "--strict", str(REPO)],
+        [str(claude_binary()), "plugin", "validate", "--strict", str(REPO)],
         capture_output=True, text=True, timeout=60,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DISABLE_AUTOUPDATER": "1"},
     )  # fmt: skip
@@ -214,7 +194,7 @@ def test_statusline_shows_in_a_real_interactive_claude_code_session(tmp_path):
     tmux = shutil.which("tmux")
     if tmux is None:
         pytest.skip("tmux is not installed: cannot drive an interactive Claude Code session")
-    claude = _claude_binary()
+    claude = claude_binary()
     home, work, sre_home = tmp_path / "home", tmp_path / "work", tmp_path / "sre-home"
     (home / ".claude").mkdir(parents=True)
     work.mkdir()
@@ -272,7 +252,7 @@ def _wait_for_screen(tmux: str, name: str, pattern: str, timeout_s: float = 60.0
 
 def test_slash_command_runs_its_mcp_tool_without_a_permission_flag(tmp_path):
     """``/sre-latency:tool-timings`` expands to its prompt and its allowed-tools permit the call."""
-    claude = _claude_binary()
+    claude = claude_binary()
     home, work, sre_home = tmp_path / "home", tmp_path / "work", tmp_path / "sre-home"
     for d in (home, work, sre_home):
         d.mkdir()

@@ -90,3 +90,13 @@ def pack(items: Sequence[str], width: int, sep: str = " · ") -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+def print_run_footer(con: Any, result: Any) -> None:
+    """What ends the output of a measuring run: its validity notes, the verdict when the client
+    was saturated, and where the run file is."""
+    for note in result.validity_notes:
+        con.print(f"[yellow]note:[/yellow] {note}")
+    if not result.valid:
+        con.print("[bold red]This run is not valid: the measuring client was saturated.[/]")
+    con.print(f"saved {result.path}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from sre_latency.cli.common import show_table
+from sre_latency.cli.common import print_run_footer, show_table
 
 
 def _ms(value: float | None) -> str:
@@ -85,11 +85,7 @@ def render(con: Any, result: Any) -> None:
         con.print("paired comparisons (same model on another provider first):")
     for sentence in result.comparisons:
         con.print(f"  {sentence}")
-    for note in result.validity_notes:
-        con.print(f"[yellow]note:[/yellow] {note}")
-    if not result.valid:
-        con.print("[bold red]This run is not valid: the measuring client was saturated.[/]")
-    con.print(f"saved {result.path}")
+    print_run_footer(con, result)
 
 
 def exit_code(result: Any, opts: Any) -> int:

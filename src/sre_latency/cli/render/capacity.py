@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sre_latency.cli.common import print_run_footer
+
 
 def render(con: Any, result: Any) -> None:
     from rich.table import Table
@@ -19,11 +21,7 @@ def render(con: Any, result: Any) -> None:
     con.print(table)
     con.print(f"[bold]{result.answer[0].upper()}{result.answer[1:]}.[/bold]")
     con.print(f"  {result.why_requests_per_step}; {result.requests_spent} requests spent.")
-    for note in result.validity_notes:
-        con.print(f"[yellow]note:[/yellow] {note}")
-    if not result.valid:
-        con.print("[bold red]This run is not valid: the measuring client was saturated.[/]")
-    con.print(f"saved {result.path}")
+    print_run_footer(con, result)
 
 
 def exit_code(result: Any, opts: Any) -> int:

@@ -7,35 +7,8 @@ import json
 
 import pytest
 
+from raw_http import read_response, request_bytes
 from sre_latency.emulator import Emulator, EmulatorProfile
-
-
-def request_bytes() -> bytes:
-    body = json.dumps(
-        {
-            "model": "m",
-            "max_tokens": 50,
-            "stream": True,
-            "messages": [{"role": "user", "content": "hi"}],
-        }
-    ).encode()
-    head = (
-        "POST /v1/messages HTTP/1.1\r\nhost: localhost\r\nx-api-key: dummy\r\n"
-        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, list[bytes]]:
-    """One chunked response: its head and its chunk payloads."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    chunks = []
-    while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-    await reader.readexactly(2)
-    return head, chunks
-
 
 QUIET_S = 0.3  # "no answer" is checked over this long: a bound on the wait, not a duration
 

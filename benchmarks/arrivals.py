@@ -22,12 +22,10 @@ import argparse
 import json
 import math
 import os
-import socket
-import subprocess
-import sys
 import urllib.request
 
 import numpy as np
+from fidelity_common import start_emulator
 
 from sre_latency.core.contract import Sample
 from sre_latency.probe.arrivals import make_arrivals
@@ -36,23 +34,7 @@ from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings
 from sre_latency.probe.targets import build_targets
 
-PROFILE = ["--ttft-ms", "100", "--itl-ms", "5", "--output-tokens", "16"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_emulator() -> tuple[subprocess.Popen, str]:
-    cmd = [sys.executable, "-m", "sre_latency", "emulate", "--port", str(free_port()), *PROFILE]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "listening on" not in line:
-        proc.kill()
-        raise SystemExit(f"the emulator did not start: {line!r}")
-    return proc, line.rsplit(" ", 1)[-1].strip()
+PROFILE = (100, 5, 16)  # TTFT ms, ITL ms, output tokens
 
 
 def received_ns(base_url: str, since: int) -> list[int]:
@@ -119,7 +101,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    proc, base_url = start_emulator()
+    proc, base_url = start_emulator(*PROFILE)
     try:
         import uvloop
 

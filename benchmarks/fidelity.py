@@ -25,66 +25,50 @@ Targets (issue 2): TTFT p50 error ≤ 2 ms, p99 ≤ 10 ms, ≥ 95 % of ideal at 
 ≤ 2 CPU-ms per 64-token stream.
 
 A second server, ``independent_server.py`` (raw asyncio, shares no code with sre-latency,
-answers ``GET /`` with 404 and closes), is measured the same way through the OpenAI adapter
-with ``--warmup 0`` and with the default warm-up; for each it prints the TTFT stamping error
-p50/p99 against that server's own write times, TTFT − that server's TTFT (request read → first
-delta written: what any client, whatever its clock, can be compared with; it includes the
-request's own sending time), and the connections opened inside measured requests. Targets
-(issue 10): p50 ≤ 2 ms and p99 ≤ 10 ms at 256 streams in both modes, 0 new connections in a
-warm run.
+answers ``GET /`` with 404 and closes), is measured through the OpenAI adapter with
+``--warmup 0`` and with the default warm-up, by the engine the ``benchmark`` tool builds
+(``fidelity_common.tool_engine``): each setting in one client process, and again with the
+worker processes ``benchmark`` uses by default (``probe.workers.workers_for``: more than one
+past 128 streams) when that is not one; ``procs`` names the processes, ``*`` the default. For
+each it prints the TTFT stamping error p50/p99 against that server's own write times, TTFT −
+that server's TTFT (request read → first delta written: what any client, whatever its clock,
+can be compared with; it includes the request's own sending time), the connections opened
+inside measured requests, the measuring threads' CPU-ms per request (summed over the workers),
+the worst process's event-loop lag p99, and the verdict (the engines' saturation and method
+notes). Targets (issue 10): p50 ≤ 2 ms and p99 ≤ 10 ms at 256 streams in both modes, 0 new
+connections in a warm run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import subprocess
-import sys
-import urllib.request
+import time
 
 import numpy as np
+from fidelity_common import (
+    Clock,
+    get_json,
+    last_seq,
+    load_average,
+    pct,
+    print_row,
+    records,
+    stamping_errors,
+    start_emulator,
+    start_independent,
+    tool_engine,
+)
 
 from sre_latency.core.contract import Sample
 from sre_latency.probe.engine import ProbeEngine
 from sre_latency.probe.prompts import make_prompt
 from sre_latency.probe.providers.base import ProbeSettings
 from sre_latency.probe.targets import build_targets
+from sre_latency.probe.workers import workers_for
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 10.0, 64
 IDEAL_S = (TTFT_MS + (TOKENS - 1) * ITL_MS) / 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_emulator() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [
-        sys.executable, "-m", "sre_latency", "emulate", "--port", str(port),
-        "--ttft-ms", str(TTFT_MS), "--itl-ms", str(ITL_MS), "--output-tokens", str(TOKENS),
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "listening on" not in line:
-        proc.kill()
-        raise SystemExit(f"the emulator did not start: {line!r}")
-    return proc, line.rsplit(" ", 1)[-1].strip()
-
-
-def records(base_url: str, since: int) -> dict[str, dict]:
-    with urllib.request.urlopen(f"{base_url}/_emulator/records?since={since}", timeout=30) as r:
-        data = json.load(r)
-    return {rec["request_id"]: rec for rec in data["records"]}
-
-
-def last_seq(base_url: str) -> int:
-    with urllib.request.urlopen(f"{base_url}/_emulator/records?since=999999999", timeout=30) as r:
-        return json.load(r)["last_seq"]
 
 
 def process_cpu_s(pid: int) -> float:
@@ -101,10 +85,6 @@ def truth_itl_p50(rec: dict) -> float | None:
     times = [ns for label, ns in rec["events"] if label == "content_block_delta"]
     gaps = np.diff(times) / 1e6
     return float(np.median(gaps)) if gaps.size else None
-
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
 
 
 async def measure(
@@ -128,7 +108,7 @@ async def measure(
     await engine.run(lambda i, s: samples.append(s))
     emu_cpu_s = process_cpu_s(emulator_pid) - emu_cpu0  # includes its warm-up share
     health, notes = engine.health.report(engine.finished)
-    truth = records(base_url, since)
+    truth, clock = records(base_url, since), Clock.of(engine, Clock.now())
     ttft_err, total_err, itl_err, server_ttft, request_lag, sent_ms = [], [], [], [], [], []
     vs_server: list[float] = []
     for s in samples:
@@ -136,7 +116,7 @@ async def measure(
         if s.error is not None or rec is None or rec["first_content_ns"] is None:
             continue
         # The sample's start on the shared monotonic clock (started_at is derived from it).
-        start_ns = engine._perf0 + round((s.started_at - engine._wall0).total_seconds() * 1e9)
+        start_ns = clock.start_ns(s)
         ttft_err.append(s.ttft_ms - (rec["first_content_ns"] - start_ns) / 1e6)
         total_err.append(s.total_ms - (rec["ended_ns"] - start_ns) / 1e6)
         request_lag.append((rec["received_ns"] - start_ns) / 1e6)
@@ -177,77 +157,63 @@ async def measure(
     }
 
 
-def start_independent() -> tuple[subprocess.Popen, str]:
-    here = os.path.dirname(os.path.abspath(__file__))
-    cmd = [sys.executable, os.path.join(here, "independent_server.py"),
-           "--ttft-ms", str(TTFT_MS), "--itl-ms", str(ITL_MS), "--tokens", str(TOKENS)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "listening on" not in line:
-        proc.kill()
-        raise SystemExit(f"the independent server did not start: {line!r}")
-    return proc, line.rsplit(" ", 1)[-1].strip()
-
-
-async def measure_independent(base_url: str, concurrency: int, requests: int, warmup: int) -> dict:
-    """TTFT error against the independent server's own write times, and new connections."""
+async def measure_independent(
+    base_url: str, concurrency: int, requests: int, warmup: int, workers: int | None
+) -> dict:
+    """TTFT error against the independent server's own write times, and new connections, with
+    the engine ``benchmark`` builds (``workers``: 1, or None for the tool's default)."""
     env = {"OPENAI_BASE_URL": base_url + "/v1", "OPENAI_API_KEY": "none"}
-    targets = build_targets(["openai"], [], env)
-    engine = ProbeEngine(targets, ProbeSettings(env=env), make_prompt("small"), n=requests,
-                         warmup=warmup, concurrency=concurrency, max_tokens=TOKENS)  # fmt: skip
+    engine = tool_engine("openai", env, workers, n=requests, warmup=warmup,
+                         concurrency=concurrency, max_tokens=TOKENS)  # fmt: skip
     samples: list[Sample] = []
+    before = Clock.now()  # worker processes' starts are placed on this clock
     await engine.run(lambda i, s: samples.append(s))
     health, notes = engine.health.report(engine.finished)
-    method_notes, invalid = engine.method_notes() if hasattr(engine, "method_notes") else ([], 0)
-    with urllib.request.urlopen(f"{base_url}/_truth", timeout=30) as r:
-        truth = json.load(r)
-    ttft_err, vs_server = [], []
-    for s in samples:
-        rec = truth.get(s.request_id or "")
-        if s.error is not None or rec is None or s.ttft_ms is None:
-            continue
-        start_ns = engine._perf0 + round((s.started_at - engine._wall0).total_seconds() * 1e9)
-        ttft_err.append(s.ttft_ms - (rec["first_content_ns"] - start_ns) / 1e6)
-        vs_server.append(s.ttft_ms - (rec["first_content_ns"] - rec["received_ns"]) / 1e6)
+    method_notes, invalid = engine.method_notes()
+    truth, clock = get_json(f"{base_url}/_truth", 30), Clock.of(engine, before)
+    ttft_err = stamping_errors(samples, truth, clock)
+    vs_server = [s.ttft_ms - (rec["first_content_ns"] - rec["received_ns"]) / 1e6
+                 for s in samples if s.error is None and s.ttft_ms is not None
+                 and (rec := truth.get(s.request_id or "")) and "first_content_ns" in rec]  # fmt: skip
     return {
-        "C": concurrency, "warmup": warmup, "n": len(ttft_err),
-        "errors": sum(1 for s in samples if s.error is not None),
+        "C": concurrency, "warmup": warmup, "procs": getattr(engine, "count", 1),
+        "n": len(ttft_err), "errors": sum(1 for s in samples if s.error is not None),
         "ttft_err_p50": pct(ttft_err, 50), "ttft_err_p99": pct(ttft_err, 99),
         "vs_server_p50": pct(vs_server, 50), "vs_server_p99": pct(vs_server, 99),
-        "new_connections": sum(1 for s in samples if _opened(s)),
+        "new_connections": sum(1 for s in samples if s.new_connection),
         "cpu_ms_per_req": health.cpu_ms_per_request, "loop_lag_p99_ms": health.loop_lag_p99_ms,
         "valid": not notes and not invalid, "notes": notes + method_notes,
     }  # fmt: skip
 
 
-def _opened(s: Sample) -> bool:
-    """Whether the request opened its connection (older samples: it has a connect time)."""
-    flag = getattr(s, "new_connection", None)
-    return bool(flag) if flag is not None else s.connect_ms is not None
-
-
 def run_independent(concurrencies: list[int], warmups: list[int], rounds: int, least: int) -> None:
-    proc, base_url = start_independent()
+    """Each setting in one process, and again as ``benchmark`` runs it when that differs."""
+    proc, base_url = start_independent(TTFT_MS, ITL_MS, TOKENS)
     try:
         import uvloop
 
-        print(f"independent server {base_url} pid {proc.pid} (OpenAI-compatible, raw asyncio)")
-        print(f"{'C':>4} {'warmup':>6} {'n':>5} {'err':>3} | {'TTFT err p50':>12} {'p99':>7} | "
-              f"{'TTFT-srv p50':>12} {'p99':>7} | {'new conns':>9} | {'CPU-ms/req':>10} "
-              f"{'loop p99':>8} valid")  # fmt: skip
+        print(f"independent server {base_url} pid {proc.pid} (OpenAI-compatible, raw asyncio); "
+              "procs: client processes, * = what benchmark uses by default")  # fmt: skip
+        print(f"{'C':>4} {'warmup':>6} {'procs':>5} {'n':>5} {'err':>3} | {'TTFT err p50':>12} "
+              f"{'p99':>7} | {'TTFT-srv p50':>12} {'p99':>7} | {'new conns':>9} | "
+              f"{'CPU-ms/req':>10} {'loop p99':>8} valid")  # fmt: skip
         for warmup in warmups:
             for c in concurrencies:
-                r = uvloop.run(measure_independent(base_url, c, max(least, c * rounds), warmup))
-                print(
-                    f"{r['C']:>4} {r['warmup']:>6} {r['n']:>5} {r['errors']:>3} | "
-                    f"{r['ttft_err_p50']:>+12.2f} {r['ttft_err_p99']:>+7.2f} | "
-                    f"{r['vs_server_p50']:>+12.2f} {r['vs_server_p99']:>+7.2f} | "
-                    f"{r['new_connections']:>9} | {r['cpu_ms_per_req']:>10.2f} "
-                    f"{r['loop_lag_p99_ms']:>8.2f} {r['valid']}",
-                    flush=True,
-                )
-                for note in r["notes"]:
-                    print(f"       note: {note}")
+                default = workers_for(c, None, None)
+                for workers in [1] + ([None] if default > 1 else []):
+                    r = uvloop.run(measure_independent(base_url, c, max(least, c * rounds),
+                                                       warmup, workers))  # fmt: skip
+                    procs = f"{r['procs']}{'*' if r['procs'] == default else ''}"
+                    print_row(
+                        f"{r['C']:>4} {r['warmup']:>6} {procs:>5} {r['n']:>5} {r['errors']:>3} | "
+                        f"{r['ttft_err_p50']:>+12.2f} {r['ttft_err_p99']:>+7.2f} | "
+                        f"{r['vs_server_p50']:>+12.2f} {r['vs_server_p99']:>+7.2f} | "
+                        f"{r['new_connections']:>9} | {r['cpu_ms_per_req']:>10.2f} "
+                        f"{r['loop_lag_p99_ms']:>8.2f} {r['valid']}",
+                        r["notes"],
+                        "       ",
+                    )
+                    time.sleep(1.0)  # let the last process's exit settle before the next
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -263,19 +229,20 @@ def main() -> None:
     parser.add_argument("--warmups", default="0,2", help="independent server: --warmup values")
     args = parser.parse_args()
     concurrencies = [int(x) for x in args.concurrency.split(",")]
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average before: {load}; {os.cpu_count()} CPUs; all figures in ms unless named")
+    print(
+        f"load average before: {load_average()}; {os.cpu_count()} CPUs; "
+        "all figures in ms unless named"
+    )
     if "emulator" in args.servers.split(","):
         run_emulator(args, concurrencies)
     if "independent" in args.servers.split(","):
         warmups = [int(x) for x in args.warmups.split(",")]
         run_independent(concurrencies, warmups, args.rounds, args.min_requests)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average after: {load}")
+    print(f"load average after: {load_average()}")
 
 
 def run_emulator(args: argparse.Namespace, concurrencies: list[int]) -> None:
-    proc, base_url = start_emulator()
+    proc, base_url = start_emulator(TTFT_MS, ITL_MS, TOKENS)
     try:
         import uvloop
 

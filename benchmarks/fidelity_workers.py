@@ -16,17 +16,19 @@ loop lag p99 of the worst worker, and the engines' own verdict.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from datetime import UTC, datetime
-from time import perf_counter_ns
 
 import numpy as np
+from fidelity_common import (
+    Clock,
+    last_seq,
+    load_average,
+    print_row,
+    records,
+    stamping_errors,
+    start_emulator,
+)
 
 from sre_latency.core.contract import Sample
 from sre_latency.probe.engine import ProbeEngine, build_adapters
@@ -36,35 +38,6 @@ from sre_latency.probe.targets import build_targets
 from sre_latency.probe.workers import WorkerConfig, WorkerPool
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 10.0, 64
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_emulator() -> tuple[subprocess.Popen, str]:
-    cmd = [sys.executable, "-m", "sre_latency", "emulate", "--port", str(free_port()),
-           "--ttft-ms", str(TTFT_MS), "--itl-ms", str(ITL_MS), "--output-tokens", str(TOKENS),
-           "--max-records", "1000000"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "listening on" not in line:
-        proc.kill()
-        raise SystemExit(f"the emulator did not start: {line!r}")
-    return proc, line.rsplit(" ", 1)[-1].strip()
-
-
-def records(base_url: str, since: int) -> dict[str, dict]:
-    with urllib.request.urlopen(f"{base_url}/_emulator/records?since={since}", timeout=120) as r:
-        data = json.load(r)
-    return {rec["request_id"]: rec for rec in data["records"]}
-
-
-def last_seq(base_url: str) -> int:
-    with urllib.request.urlopen(f"{base_url}/_emulator/records?since=999999999", timeout=30) as r:
-        return json.load(r)["last_seq"]
 
 
 async def measure(base_url: str, streams: int, rounds: int, workers: int) -> dict:
@@ -80,19 +53,12 @@ async def measure(base_url: str, streams: int, rounds: int, workers: int) -> dic
         engine = ProbeEngine(targets, settings, make_prompt("small"), **knobs)
     samples: list[Sample] = []
     since = last_seq(base_url)
-    wall0, perf0 = datetime.now(UTC), perf_counter_ns()
+    clock = Clock.now()
     cpu0 = time.process_time()
     await engine.run(lambda i, s: samples.append(s))
     parent_cpu_s = time.process_time() - cpu0
     health, notes = engine.health.report(engine.finished)
-    truth = records(base_url, since)
-    errors = []
-    for s in samples:
-        rec = truth.get(s.request_id or "")
-        if s.error is not None or rec is None or rec["first_content_ns"] is None:
-            continue
-        start_ns = perf0 + round((s.started_at - wall0).total_seconds() * 1e9)
-        errors.append(s.ttft_ms - (rec["first_content_ns"] - start_ns) / 1e6)
+    errors = stamping_errors(samples, records(base_url, since), Clock.of(engine, clock))
     err = np.array(errors)
     return {
         "streams": streams, "workers": workers, "n": int(err.size),
@@ -111,27 +77,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--compare-single", action="store_true", help="also one process")
     args = parser.parse_args()
-    proc, base_url = start_emulator()
+    proc, base_url = start_emulator(TTFT_MS, ITL_MS, TOKENS, "--max-records", "1000000")
     try:
         import uvloop
 
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"emulator {base_url}; {os.cpu_count()} CPUs; load average before: {load}")
+        print(f"emulator {base_url}; {os.cpu_count()} CPUs; load average before: {load_average()}")
         print(f"{'streams':>7} {'workers':>7} {'n':>5} {'fail':>4} | {'TTFT err p50':>12} "
               f"{'p99':>7} | {'CPU-ms/stream':>13} {'parent':>6} | {'loop p99':>8} valid")  # fmt: skip
         for streams in (int(x) for x in args.streams.split(",")):
             settings = [args.workers] + ([1] if args.compare_single else [])
             for workers in settings:
                 r = uvloop.run(measure(base_url, streams, args.rounds, workers))
-                print(
+                print_row(
                     f"{r['streams']:>7} {r['workers']:>7} {r['n']:>5} {r['failed']:>4} | "
                     f"{r['ttft_p50']:>+12.2f} {r['ttft_p99']:>+7.2f} | {r['cpu_ms']:>13.2f} "
                     f"{r['parent_cpu_ms']:>6.2f} | {r['loop_p99']:>8.2f} {r['valid']}",
-                    flush=True,
+                    r["notes"],
                 )
-                for note in r["notes"]:
-                    print(f"    note: {note}")
-        print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"load average after: {load_average()}")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

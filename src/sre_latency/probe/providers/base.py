@@ -207,14 +207,19 @@ class SSEStreamParser(StreamParser):
             state.fail("protocol", f"stream ended without {self.terminal}")
 
 
-_decode_json = json.JSONDecoder().decode
+_DECODER = json.JSONDecoder()
+_decode_json, _scan_json = _DECODER.decode, _DECODER.scan_once
 
 
 def json_object(data: bytes) -> dict | None:
     """The JSON object in ``data``, or None: parsers must never raise on malformed bytes."""
     try:
-        obj = _decode_json(data.decode())
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
+        text = data.decode()
+        if text[:1] == "{":  # every event's shape: scan it at once, without decode()'s regexes
+            obj, end = _scan_json(text, 0)
+            return obj if end == len(text) or not text[end:].strip(" \t\n\r") else None
+        obj = _decode_json(text)
+    except (ValueError, UnicodeDecodeError, RecursionError, StopIteration):  # Recursion: nesting
         return None
     return obj if isinstance(obj, dict) else None
 

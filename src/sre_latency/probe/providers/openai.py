@@ -46,7 +46,6 @@ ERROR_TYPES: dict[str, ErrorClass] = {
     "server_error": "server",
     "invalid_request_error": "client",
 }
-_REASONING_KEYS = ("reasoning_content", "reasoning")
 
 
 def _error_text(obj: dict) -> tuple[str | None, str]:
@@ -102,7 +101,7 @@ def _deltas(choices: object, t_ns: int, state: StreamState) -> None:
         delta = choice.get("delta") if isinstance(choice, dict) else None
         if isinstance(delta, dict):
             content = content or bool(delta.get("content"))
-            reasoning = reasoning or any(delta.get(k) for k in _REASONING_KEYS)
+            reasoning = reasoning or bool(delta.get("reasoning_content") or delta.get("reasoning"))
     if reasoning:
         state.reasoning(t_ns)
     if content:

@@ -1,6 +1,7 @@
-"""The aiohttp transport (the default) takes proxies from the environment, as the official SDKs
-do: HTTP(S)_PROXY carries the requests, NO_PROXY exempts hosts. It reads them once per origin,
-not on every request as aiohttp's ``trust_env`` does."""
+"""Both transports take proxies from the environment, as the official SDKs do: HTTP(S)_PROXY
+carries the requests, NO_PROXY exempts hosts. aiohttp reads them once per origin, not on every
+request as its ``trust_env`` does; httpx2 mounts them itself (given its own transport, httpx2
+would ignore them)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ STREAM = [
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
-async def measure(base_url: str, n: int = 3):
+TRANSPORTS = pytest.mark.parametrize("transport", ["aiohttp", "httpx2"])
+
+
+async def measure(base_url: str, transport: str, n: int = 3):
     env = {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-test"}
     targets = build_targets(["openai"], [], env)
     engine = ProbeEngine(targets, ProbeSettings(env=env), make_prompt(), n=n, warmup=1,
-                         transport="aiohttp")  # fmt: skip
+                         transport=transport)  # fmt: skip
     samples = []
     async with asyncio.timeout(60):
         await engine.run(lambda i, s: samples.append(s))
@@ -41,20 +45,22 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-async def test_every_request_goes_through_the_proxy_http_proxy_names(clean_env):
+@TRANSPORTS
+async def test_every_request_goes_through_the_proxy_http_proxy_names(clean_env, transport):
     with Gateway(fixed(200, STREAM)) as proxy:
         clean_env.setenv("HTTP_PROXY", proxy.base_url)
-        samples = await measure("http://llm.invalid:8080/v1")  # resolvable by none
+        samples = await measure("http://llm.invalid:8080/v1", transport)  # resolvable by none
         lines = [r.line for r in proxy.requests]
     assert len(samples) == 3 and all(s.error is None and s.ttft_ms for s in samples)
     assert lines == [b"POST http://llm.invalid:8080/v1/chat/completions HTTP/1.1"] * 4
 
 
-async def test_a_host_no_proxy_names_is_reached_directly(clean_env):
+@TRANSPORTS
+async def test_a_host_no_proxy_names_is_reached_directly(clean_env, transport):
     with Gateway(fixed(200, STREAM)) as server:
         clean_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
         clean_env.setenv("NO_PROXY", "127.0.0.1")
-        samples = await measure(server.base_url + "/v1")
+        samples = await measure(server.base_url + "/v1", transport)
         lines = [r.line for r in server.requests]
     assert len(samples) == 3 and all(s.error is None for s in samples)
     assert lines == [b"POST /v1/chat/completions HTTP/1.1"] * 4

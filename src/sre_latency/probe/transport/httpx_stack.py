@@ -122,17 +122,30 @@ class HttpxTransport(Transport):
         import httpx2
 
         self._httpx = httpx2
-        transport = httpx2.AsyncHTTPTransport(
-            limits=httpx2.Limits(
-                max_connections=None,
-                max_keepalive_connections=0 if cold else 4096,
-                keepalive_expiry=KEEPALIVE_S,
-            ),
-        )
-        transport._pool._network_backend = _resolving_backend(httpcore2)
+
+        def pool(proxy: str | None = None):
+            transport = httpx2.AsyncHTTPTransport(
+                limits=httpx2.Limits(
+                    max_connections=None,
+                    max_keepalive_connections=0 if cold else 4096,
+                    keepalive_expiry=KEEPALIVE_S,
+                ),
+                proxy=proxy,
+            )
+            if proxy is None:  # through a proxy, names are resolved there
+                transport._pool._network_backend = _resolving_backend(httpcore2)
+            return transport
+
+        # Passing our own transport turns off httpx2's proxies from the environment: mount them
+        # again, as the official SDKs honour HTTP(S)_PROXY, ALL_PROXY and NO_PROXY.
+        from httpx2._utils import get_environment_proxies
+
+        mounts = {pattern: None if url is None else pool(url)
+                  for pattern, url in get_environment_proxies().items()}  # fmt: skip
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(connect=connect_timeout_s, read=None, write=None, pool=None),
-            transport=transport,
+            transport=pool(),
+            mounts=mounts,
             follow_redirects=False,
         )
 

@@ -64,3 +64,19 @@ async def test_a_host_no_proxy_names_is_reached_directly(clean_env, transport):
         lines = [r.line for r in server.requests]
     assert len(samples) == 3 and all(s.error is None for s in samples)
     assert lines == [b"POST /v1/chat/completions HTTP/1.1"] * 4
+
+
+@TRANSPORTS
+async def test_a_netrc_entry_for_the_host_neither_breaks_requests_nor_replaces_the_key(
+    clean_env, transport, tmp_path
+):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2-netrc\n")
+    netrc.chmod(0o600)
+    with Gateway(fixed(200, STREAM)) as server:
+        clean_env.setenv("NETRC", str(netrc))
+        samples = await measure(server.base_url + "/v1", transport)
+        heads = [r.head.lower() for r in server.requests]
+    assert len(samples) == 3 and all(s.error is None for s in samples)
+    assert all(b"authorization: bearer sk-test" in head for head in heads)
+    assert not any(b"basic" in head for head in heads)

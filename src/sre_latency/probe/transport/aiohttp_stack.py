@@ -11,7 +11,6 @@ busy event loop delays their parsing but not their timestamps.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import ssl
 from collections import deque
@@ -65,9 +64,9 @@ class AiohttpTransport(Transport):
             auto_decompress=False,
             trace_configs=[trace],
             skip_auto_headers=("User-Agent",),
-            trust_env=False,  # HTTP(S)_PROXY / NO_PROXY / .netrc: read once per origin below
+            trust_env=False,  # HTTP(S)_PROXY / NO_PROXY: read once per origin below
         )
-        self._routes: dict[tuple, dict] = {}  # origin → aiohttp's trust_env look-ups
+        self._routes: dict[tuple, dict] = {}  # origin → its proxy from the environment
 
     async def exchange(self, req, parser, state, x, first_token_s, total_s):
         now = asyncio.get_running_loop().time()
@@ -208,18 +207,18 @@ def _stamped_protocol_class(response_handler: type) -> type:
 
 
 def _env_route(url) -> dict:
-    """The proxy (HTTP(S)_PROXY / NO_PROXY) and .netrc credentials for ``url``'s origin: what
-    aiohttp's ``trust_env`` looks up again for every request, in two thread hand-offs (each a
-    pool submit, a thread wake-up and a loop wake-up inside the timed window). Once per origin."""
-    from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+    """The proxy (HTTP(S)_PROXY / NO_PROXY) for ``url``'s origin: what aiohttp's ``trust_env``
+    looks up again for every request in a thread hand-off (a pool submit, a thread wake-up and
+    a loop wake-up inside the timed window). Once per origin. ``.netrc`` is not read: each
+    adapter sends its own credentials (a netrc entry beside them is a ValueError in aiohttp),
+    as httpx2 and the official SDKs do."""
+    from aiohttp.helpers import get_env_proxy_for_url
 
-    route: dict = {}
-    with contextlib.suppress(LookupError):
-        route["proxy"], route["proxy_auth"] = get_env_proxy_for_url(url)
-    with contextlib.suppress(LookupError):
-        if url.host:
-            route["auth"] = basicauth_from_netrc(netrc_from_env(), url.host)
-    return route
+    try:
+        proxy, proxy_auth = get_env_proxy_for_url(url)
+    except LookupError:  # no proxy for this origin
+        return {}
+    return {"proxy": proxy, "proxy_auth": proxy_auth}
 
 
 def _arrivals_of(response) -> _Arrivals | None:
